@@ -1,0 +1,111 @@
+//! Compact JWS with Ed25519: sign, and verify strictly.
+//!
+//! Only the two Ed25519 algorithm names are accepted (`EdDSA` from RFC 8037 and
+//! `Ed25519` from RFC 9864); a `crit` header is refused; every segment must be
+//! canonical unpadded base64url; signatures are checked with
+//! `verify_strict` (no malleable or small-order signatures or keys).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, VerifyingKey};
+use serde::{Deserialize, Deserializer};
+
+use super::{Segment, TokenError};
+
+/// Largest token accepted, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 4096;
+
+/// The protected header members confkit reads.
+#[derive(Debug, Deserialize)]
+pub struct Header {
+    /// The algorithm.
+    pub alg: String,
+    /// The key id, if present.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// The type, if present (not checked: RFC 7515 makes it advisory).
+    #[serde(default)]
+    pub typ: Option<String>,
+    #[serde(default, deserialize_with = "present", rename = "crit")]
+    has_crit: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// Base64url (unpadded) encoding, as used in every JWS segment.
+#[must_use]
+pub fn b64_encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Canonical unpadded base64url decoding: padding and non-zero trailing bits
+/// are refused.
+pub fn b64_decode(text: &str, segment: Segment) -> Result<Vec<u8>, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| TokenError::Base64(segment))
+}
+
+/// Signs `header_json` and `payload` as a compact JWS.
+#[must_use]
+pub fn sign(key: &ed25519_dalek::SigningKey, header_json: &[u8], payload: &[u8]) -> String {
+    let mut out = b64_encode(header_json);
+    sign_with_encoded_header(key, &mut out, payload);
+    out
+}
+
+/// Appends `.payload.signature` to `out`, which already holds the encoded header.
+pub(crate) fn sign_with_encoded_header(
+    key: &ed25519_dalek::SigningKey,
+    out: &mut String,
+    payload: &[u8],
+) {
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(payload, out);
+    let sig = key.sign(out.as_bytes());
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), out);
+}
+
+/// Verifies a compact JWS and returns its header and payload bytes.
+///
+/// `key_for` picks the verifying key from the header (by `kid`); it runs after
+/// the algorithm and `crit` checks, before the signature check.
+pub fn verify<'k, F>(token: &str, key_for: F) -> Result<(Header, Vec<u8>), TokenError>
+where
+    F: FnOnce(&Header) -> Result<&'k VerifyingKey, TokenError>,
+{
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge {
+            len: token.len(),
+            max: MAX_TOKEN_BYTES,
+        });
+    }
+    let mut parts = token.split('.');
+    let (Some(h64), Some(p64), Some(s64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed);
+    };
+    let header_bytes = b64_decode(h64, Segment::Header)?;
+    let header: Header =
+        serde_json::from_slice(&header_bytes).map_err(|e| TokenError::Header(e.to_string()))?;
+    if header.alg != "EdDSA" && header.alg != "Ed25519" {
+        return Err(TokenError::Algorithm(header.alg));
+    }
+    if header.has_crit {
+        return Err(TokenError::CriticalHeader);
+    }
+    let key = key_for(&header)?;
+    let sig_bytes = b64_decode(s64, Segment::Signature)?;
+    let sig_bytes: [u8; 64] = sig_bytes.try_into().map_err(|_| TokenError::Signature)?;
+    let signature = Signature::from_bytes(&sig_bytes);
+    // The signing input is the first two segments as they appear in the token.
+    let signing_input = &token[..h64.len() + 1 + p64.len()];
+    key.verify_strict(signing_input.as_bytes(), &signature)
+        .map_err(|_| TokenError::Signature)?;
+    let payload = b64_decode(p64, Segment::Payload)?;
+    Ok((header, payload))
+}

@@ -1,0 +1,317 @@
+//! Signing keys, the verifying key ring and JWK sets.
+
+use std::fmt;
+
+use ed25519_dalek::VerifyingKey;
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+
+use super::claims::{Claims, Validation};
+use super::jws::{self, b64_encode};
+use super::{Segment, TokenError};
+
+/// Longest key id, in bytes.
+pub const MAX_KEY_ID_BYTES: usize = 128;
+
+/// Why a key or key set was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The key id was empty, too long, or held a control character.
+    #[error("key id must be 1 to {MAX_KEY_ID_BYTES} bytes without control characters")]
+    BadKeyId,
+    /// A seed or public key had the wrong length.
+    #[error("{what} must be {want} bytes, got {got}")]
+    Length {
+        /// What was given.
+        what: &'static str,
+        /// The expected length.
+        want: usize,
+        /// The given length.
+        got: usize,
+    },
+    /// The public key is not a valid Ed25519 point.
+    #[error("public key {kid:?} is not a valid Ed25519 point")]
+    BadPoint {
+        /// Its key id.
+        kid: String,
+    },
+    /// The public key has small order, so any signature check with it is meaningless.
+    #[error("public key {kid:?} is a weak (small-order) key")]
+    WeakKey {
+        /// Its key id.
+        kid: String,
+    },
+    /// Two keys in one ring share a key id.
+    #[error("key id {0:?} appears twice")]
+    DuplicateKeyId(String),
+    /// The JWK set is not the JSON expected, or a key is not OKP / Ed25519.
+    #[error("JWK set is invalid: {0}")]
+    Jwk(String),
+}
+
+/// A key id (`kid`): 1 to 128 bytes of text without control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeyId(String);
+
+impl KeyId {
+    /// Checks and wraps a key id.
+    pub fn new(kid: impl Into<String>) -> Result<Self, KeyError> {
+        let kid = kid.into();
+        if kid.is_empty() || kid.len() > MAX_KEY_ID_BYTES || kid.chars().any(char::is_control) {
+            return Err(KeyError::BadKeyId);
+        }
+        Ok(KeyId(kid))
+    }
+
+    /// The key id as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The platform's Ed25519 signing key, with its key id.
+///
+/// Debug output never shows the secret.
+pub struct SigningKey {
+    key: ed25519_dalek::SigningKey,
+    kid: KeyId,
+    /// The base64url of this key's constant JWS header, built once.
+    encoded_header: String,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// A key from a 32-byte seed, so a server keeps its key across restarts.
+    #[must_use]
+    pub fn from_seed(seed: &[u8; 32], kid: KeyId) -> Self {
+        Self::from_dalek(ed25519_dalek::SigningKey::from_bytes(seed), kid)
+    }
+
+    /// A fresh random key from the operating system's generator.
+    #[must_use]
+    pub fn generate(kid: KeyId) -> Self {
+        Self::from_dalek(ed25519_dalek::SigningKey::generate(&mut OsRng), kid)
+    }
+
+    fn from_dalek(key: ed25519_dalek::SigningKey, kid: KeyId) -> Self {
+        let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid.as_str()});
+        let encoded_header = b64_encode(header.to_string().as_bytes());
+        SigningKey {
+            key,
+            kid,
+            encoded_header,
+        }
+    }
+
+    /// The key id.
+    #[must_use]
+    pub fn kid(&self) -> &KeyId {
+        &self.kid
+    }
+
+    /// The public half.
+    #[must_use]
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// The underlying ed25519-dalek key (for low-level JWS use and benchmarks).
+    #[must_use]
+    pub fn dalek(&self) -> &ed25519_dalek::SigningKey {
+        &self.key
+    }
+
+    /// Mints a token for `claims`: header `{"alg":"EdDSA","typ":"JWT","kid":...}`.
+    #[must_use]
+    pub fn mint(&self, claims: &Claims) -> String {
+        let payload = claims.to_json();
+        let mut out = String::with_capacity(self.encoded_header.len() + payload.len() * 4 / 3 + 96);
+        out.push_str(&self.encoded_header);
+        jws::sign_with_encoded_header(&self.key, &mut out, &payload);
+        out
+    }
+}
+
+/// The public keys a verifier trusts, by key id.
+///
+/// Keys are stored decompressed, so a verification costs no point decompression.
+#[derive(Debug, Clone, Default)]
+pub struct KeyRing {
+    keys: Vec<(KeyId, VerifyingKey)>,
+}
+
+impl KeyRing {
+    /// An empty ring.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A ring with one key.
+    pub fn with_key(kid: KeyId, key: VerifyingKey) -> Result<Self, KeyError> {
+        let mut ring = Self::new();
+        ring.insert(kid, key)?;
+        Ok(ring)
+    }
+
+    /// Adds a key. Weak (small-order) keys and duplicate key ids are refused.
+    pub fn insert(&mut self, kid: KeyId, key: VerifyingKey) -> Result<(), KeyError> {
+        if key.is_weak() {
+            return Err(KeyError::WeakKey { kid: kid.0 });
+        }
+        if self.get(kid.as_str()).is_some() {
+            return Err(KeyError::DuplicateKeyId(kid.0));
+        }
+        self.keys.push((kid, key));
+        Ok(())
+    }
+
+    /// Adds a key from its 32 public-key bytes.
+    pub fn insert_bytes(&mut self, kid: KeyId, public: &[u8]) -> Result<(), KeyError> {
+        let bytes: [u8; 32] = public.try_into().map_err(|_| KeyError::Length {
+            what: "public key",
+            want: 32,
+            got: public.len(),
+        })?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::BadPoint {
+            kid: kid.as_str().to_owned(),
+        })?;
+        self.insert(kid, key)
+    }
+
+    /// Removes a key (key rotation); returns whether it was there.
+    pub fn remove(&mut self, kid: &str) -> bool {
+        let before = self.keys.len();
+        self.keys.retain(|(k, _)| k.as_str() != kid);
+        before != self.keys.len()
+    }
+
+    /// The key with this id.
+    #[must_use]
+    pub fn get(&self, kid: &str) -> Option<&VerifyingKey> {
+        self.keys
+            .iter()
+            .find(|(k, _)| k.as_str() == kid)
+            .map(|(_, v)| v)
+    }
+
+    /// How many keys the ring holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the ring is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Verifies a token: signature by `kid`, then the claims against `validation`.
+    pub fn verify(&self, token: &str, validation: &Validation<'_>) -> Result<Claims, TokenError> {
+        let (_, payload) = jws::verify(token, |h| {
+            let kid = h.kid.as_deref().ok_or(TokenError::MissingKeyId)?;
+            self.get(kid)
+                .ok_or_else(|| TokenError::UnknownKeyId(kid.chars().take(128).collect()))
+        })?;
+        let claims = Claims::from_json(&payload)?;
+        validation.check(&claims)?;
+        Ok(claims)
+    }
+
+    /// The public keys as a JWK set.
+    #[must_use]
+    pub fn to_jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self
+                .keys
+                .iter()
+                .map(|(kid, key)| Jwk {
+                    kty: "OKP".into(),
+                    crv: "Ed25519".into(),
+                    x: b64_encode(key.as_bytes()),
+                    kid: Some(kid.as_str().to_owned()),
+                    alg: Some("EdDSA".into()),
+                    key_use: Some("sig".into()),
+                })
+                .collect(),
+        }
+    }
+
+    /// A ring from a JWK set. Every key must be OKP / Ed25519 with a `kid`.
+    pub fn from_jwks(set: &JwkSet) -> Result<Self, KeyError> {
+        let mut ring = KeyRing::new();
+        for jwk in &set.keys {
+            if jwk.kty != "OKP" || jwk.crv != "Ed25519" {
+                return Err(KeyError::Jwk(format!(
+                    "key type {}/{} is not OKP/Ed25519",
+                    jwk.kty, jwk.crv
+                )));
+            }
+            let kid = KeyId::new(
+                jwk.kid
+                    .clone()
+                    .ok_or_else(|| KeyError::Jwk("a key has no kid".into()))?,
+            )?;
+            let x = jws::b64_decode(&jwk.x, Segment::Payload)
+                .map_err(|_| KeyError::Jwk("x is not canonical base64url".into()))?;
+            ring.insert_bytes(kid, &x)?;
+        }
+        Ok(ring)
+    }
+
+    /// A ring from JWK set JSON text.
+    pub fn from_jwks_json(json: &str) -> Result<Self, KeyError> {
+        let set: JwkSet = serde_json::from_str(json).map_err(|e| KeyError::Jwk(e.to_string()))?;
+        Self::from_jwks(&set)
+    }
+}
+
+/// A JSON Web Key set (`{"keys":[...]}`), as served at `/.well-known/jwks.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwkSet {
+    /// The keys.
+    pub keys: Vec<Jwk>,
+}
+
+impl JwkSet {
+    /// The set as JSON text.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"keys\":[]}"))
+    }
+}
+
+/// One public key of a JWK set (RFC 8037 OKP form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    /// Key type: `OKP`.
+    pub kty: String,
+    /// Curve: `Ed25519`.
+    pub crv: String,
+    /// The public key, base64url.
+    pub x: String,
+    /// The key id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// The algorithm, `EdDSA` when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    /// The key use, `sig` when present.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub key_use: Option<String>,
+}
