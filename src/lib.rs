@@ -16,3 +16,12 @@ pub use identity::{Alias, ConferenceId, ExternalId, IdentityError, ParticipantIn
 pub use lifecycle::{LifecycleEvent, ParticipantStatus, ParticipantType, TransitionError};
 pub use permissions::{Permission, PermissionSet, UnknownPermission};
 pub use token::{Claims, KeyId, KeyRing, RevocationList, SigningKey, TokenError, Validation};
+pub mod clock;
+pub mod error;
+pub mod event;
+pub mod platform;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::ErrorCode;
+pub use event::{Event, EventKind};
+pub use platform::{Platform, PlatformError, SessionId};

@@ -233,6 +233,7 @@ use ParticipantStatus as S;
 /// - LEFT and DECLINE may JOIN again: in a protected conference the join still
 ///   needs a valid token, which is the "new token" DESIGN asks for.
 /// - KICKED comes back only through INVITE (a kick revokes the old tokens).
+/// - ERROR (a failed connection) may JOIN again or be invited again.
 /// - INVITE of a RESERVED participant refreshes the invitation (stays RESERVED);
 ///   kicking a RESERVED participant withdraws the invitation.
 #[rustfmt::skip]
@@ -268,6 +269,7 @@ pub const TRANSITIONS: &[(ParticipantStatus, LifecycleEvent, ParticipantStatus)]
     (S::Inactive,   E::Leave,          S::Left),
     (S::Inactive,   E::Kick,           S::Kicked),
 
+    (S::Error,      E::Invite,         S::Reserved),
     (S::Error,      E::Join,           S::Connecting),
     (S::Error,      E::Leave,          S::Left),
     (S::Error,      E::Kick,           S::Kicked),
@@ -306,7 +308,7 @@ mod tests {
             (S::OnAir | S::Warning | S::Inactive | S::Error, Leave) => Some(S::Left),
             (S::OnAir | S::Warning | S::Inactive | S::Error, Kick) => Some(S::Kicked),
             (S::Error, Join) => Some(S::Connecting),
-            (S::Left | S::Decline | S::Kicked, Invite) => Some(S::Reserved),
+            (S::Left | S::Decline | S::Kicked | S::Error, Invite) => Some(S::Reserved),
             (S::Left | S::Decline, Join) => Some(S::Connecting),
             _ => None,
         }

@@ -1,0 +1,151 @@
+//! Stable error codes shared by the REST interface (`error_code`) and the C ABI
+//! (`confkit_status`). Values are never renumbered or reused.
+
+use crate::token::TokenError;
+
+/// A stable error code. 0 is success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum ErrorCode {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL (C ABI only).
+    NullArgument = 1,
+    /// A string argument was not UTF-8 (C ABI only).
+    InvalidUtf8 = 2,
+    /// An argument or request body was invalid (bad ID, alias, JSON, ...).
+    InvalidArgument = 3,
+    /// A permission name is not one of the twelve.
+    UnknownPermission = 4,
+    /// A token is malformed, badly signed, for someone else, or missing.
+    TokenInvalid = 5,
+    /// A token expired (or is not yet valid), beyond the leeway.
+    TokenExpired = 6,
+    /// A token was revoked (by id, or by a kick).
+    TokenRevoked = 7,
+    /// A token is for another conference.
+    TokenWrongConference = 8,
+    /// The caller lacks a permission, or would grant one it does not hold.
+    NotAllowed = 9,
+    /// The caller must be in the conference (joined) to do this.
+    NotInConference = 10,
+    /// The conference is unknown or destroyed.
+    ConferenceNotFound = 11,
+    /// The conference is full.
+    AtMaxCapacity = 12,
+    /// The participant's status does not allow this.
+    InvalidTransition = 13,
+    /// The session is unknown or closed.
+    SessionNotFound = 14,
+    /// No such participant in the conference.
+    ParticipantNotFound = 15,
+    /// A key, key id or JWK set is invalid.
+    KeyInvalid = 16,
+    /// An input is larger than its cap.
+    TooLarge = 17,
+    /// The object was closed or freed (wrappers report use after close).
+    Closed = 18,
+    /// A panic was caught at the C ABI boundary (a bug in confkit).
+    Panic = 99,
+}
+
+impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 20] = [
+        ErrorCode::Ok,
+        ErrorCode::NullArgument,
+        ErrorCode::InvalidUtf8,
+        ErrorCode::InvalidArgument,
+        ErrorCode::UnknownPermission,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::TokenWrongConference,
+        ErrorCode::NotAllowed,
+        ErrorCode::NotInConference,
+        ErrorCode::ConferenceNotFound,
+        ErrorCode::AtMaxCapacity,
+        ErrorCode::InvalidTransition,
+        ErrorCode::SessionNotFound,
+        ErrorCode::ParticipantNotFound,
+        ErrorCode::KeyInvalid,
+        ErrorCode::TooLarge,
+        ErrorCode::Closed,
+        ErrorCode::Panic,
+    ];
+
+    /// The numeric value.
+    #[must_use]
+    pub const fn value(self) -> i32 {
+        self as i32
+    }
+
+    /// The code with this value, if any.
+    #[must_use]
+    pub fn from_value(v: i32) -> Option<Self> {
+        ErrorCode::ALL.into_iter().find(|c| c.value() == v)
+    }
+
+    /// The stable upper-case name, e.g. `"CONFERENCE_NOT_FOUND"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorCode::Ok => "OK",
+            ErrorCode::NullArgument => "NULL_ARGUMENT",
+            ErrorCode::InvalidUtf8 => "INVALID_UTF8",
+            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorCode::UnknownPermission => "UNKNOWN_PERMISSION",
+            ErrorCode::TokenInvalid => "TOKEN_INVALID",
+            ErrorCode::TokenExpired => "TOKEN_EXPIRED",
+            ErrorCode::TokenRevoked => "TOKEN_REVOKED",
+            ErrorCode::TokenWrongConference => "TOKEN_WRONG_CONFERENCE",
+            ErrorCode::NotAllowed => "NOT_ALLOWED",
+            ErrorCode::NotInConference => "NOT_IN_CONFERENCE",
+            ErrorCode::ConferenceNotFound => "CONFERENCE_NOT_FOUND",
+            ErrorCode::AtMaxCapacity => "AT_MAX_CAPACITY",
+            ErrorCode::InvalidTransition => "INVALID_TRANSITION",
+            ErrorCode::SessionNotFound => "SESSION_NOT_FOUND",
+            ErrorCode::ParticipantNotFound => "PARTICIPANT_NOT_FOUND",
+            ErrorCode::KeyInvalid => "KEY_INVALID",
+            ErrorCode::TooLarge => "TOO_LARGE",
+            ErrorCode::Closed => "CLOSED",
+            ErrorCode::Panic => "PANIC",
+        }
+    }
+
+    /// The HTTP status the REST interface answers with.
+    #[must_use]
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::Ok => 200,
+            ErrorCode::TokenInvalid
+            | ErrorCode::TokenExpired
+            | ErrorCode::TokenRevoked
+            | ErrorCode::TokenWrongConference => 401,
+            ErrorCode::NotAllowed | ErrorCode::NotInConference => 403,
+            ErrorCode::ConferenceNotFound
+            | ErrorCode::SessionNotFound
+            | ErrorCode::ParticipantNotFound => 404,
+            ErrorCode::AtMaxCapacity | ErrorCode::InvalidTransition => 409,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::Panic => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl TokenError {
+    /// The stable code for this error.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            TokenError::Expired { .. } | TokenError::NotYetValid { .. } => ErrorCode::TokenExpired,
+            TokenError::Revoked { .. } | TokenError::SubjectRevoked { .. } => {
+                ErrorCode::TokenRevoked
+            }
+            TokenError::WrongConference { .. } => ErrorCode::TokenWrongConference,
+            TokenError::UnknownPermission(_) => ErrorCode::UnknownPermission,
+            _ => ErrorCode::TokenInvalid,
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! A conference's state inside the platform: its participants and who hears
+//! about what.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::event::ParticipantView;
+use crate::identity::{Alias, ConferenceId, ExternalId, ParticipantInfo};
+use crate::lifecycle::{ParticipantStatus, ParticipantType};
+use crate::permissions::PermissionSet;
+
+use super::{ConferenceInfo, SessionId};
+
+/// One participant of a conference.
+#[derive(Debug, Clone)]
+pub(crate) struct Participant {
+    pub info: ParticipantInfo,
+    pub status: ParticipantStatus,
+    pub kind: ParticipantType,
+    pub permissions: PermissionSet,
+    /// The session connected to the conference, while in it.
+    pub session: Option<SessionId>,
+    /// Every token id issued to this participant that may still be live.
+    pub token_ids: Vec<Box<str>>,
+}
+
+impl Participant {
+    pub fn view(&self) -> ParticipantView {
+        ParticipantView {
+            external_id: self.info.external_id().clone(),
+            name: self.info.name().to_owned(),
+            avatar_url: self.info.avatar_url().map(str::to_owned),
+            status: self.status,
+            participant_type: self.kind,
+            permissions: self.permissions,
+        }
+    }
+}
+
+/// Options fixed at creation, with the platform defaults filled in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Resolved {
+    pub protected: bool,
+    pub audio_only: bool,
+    pub participant_limit: Option<u32>,
+    pub empty_ttl_secs: u64,
+    pub token_ttl_secs: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Conference {
+    pub id: ConferenceId,
+    pub alias: Alias,
+    pub owner: ExternalId,
+    pub options: Resolved,
+    pub created_at: u64,
+    participants: Vec<Participant>,
+    index: HashMap<ExternalId, usize>,
+    /// Indices of participants in the conference (joined, any connection state).
+    present: HashSet<usize>,
+    /// When an empty conference will be destroyed; `None` while someone is in it.
+    pub expires_at: Option<u64>,
+}
+
+impl Conference {
+    pub fn new(
+        id: ConferenceId,
+        alias: Alias,
+        owner: ExternalId,
+        options: Resolved,
+        now: u64,
+    ) -> Self {
+        Conference {
+            id,
+            alias,
+            owner,
+            options,
+            created_at: now,
+            participants: Vec::new(),
+            index: HashMap::new(),
+            present: HashSet::new(),
+            expires_at: Some(now.saturating_add(options.empty_ttl_secs)),
+        }
+    }
+
+    pub fn info(&self) -> ConferenceInfo {
+        ConferenceInfo {
+            id: self.id,
+            alias: self.alias.as_str().to_owned(),
+            owner: self.owner.clone(),
+            is_protected: self.options.protected,
+            audio_only: self.options.audio_only,
+            participant_limit: self.options.participant_limit,
+            empty_ttl_secs: self.options.empty_ttl_secs,
+            token_ttl_secs: self.options.token_ttl_secs,
+            created_at: self.created_at,
+            participant_count: self.participants.len(),
+            present_count: self.present.len(),
+        }
+    }
+
+    pub fn is_owner(&self, who: &ExternalId) -> bool {
+        &self.owner == who
+    }
+
+    pub fn index_of(&self, who: &ExternalId) -> Option<usize> {
+        self.index.get(who).copied()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Participant> {
+        self.participants.get(i)
+    }
+
+    pub fn find(&self, who: &ExternalId) -> Option<&Participant> {
+        self.index_of(who).and_then(|i| self.participants.get(i))
+    }
+
+    pub fn participants(&self) -> &[Participant] {
+        &self.participants
+    }
+
+    pub fn present_count(&self) -> usize {
+        self.present.len()
+    }
+
+    /// Adds a participant; the caller has checked the ID is new.
+    pub fn add(&mut self, p: Participant) -> usize {
+        let i = self.participants.len();
+        self.index.insert(p.info.external_id().clone(), i);
+        let present = p.status.is_in_conference();
+        self.participants.push(p);
+        if present {
+            self.present.insert(i);
+        }
+        i
+    }
+
+    /// Mutable access that keeps the present set and expiry in step; `None`
+    /// only for an index that was never handed out.
+    pub fn update<R>(
+        &mut self,
+        i: usize,
+        now: u64,
+        f: impl FnOnce(&mut Participant) -> R,
+    ) -> Option<R> {
+        let p = self.participants.get_mut(i)?;
+        let r = f(p);
+        if p.status.is_in_conference() {
+            self.present.insert(i);
+        } else {
+            self.present.remove(&i);
+            if p.session.is_some() {
+                p.session = None;
+            }
+        }
+        self.expires_at = if self.present.is_empty() {
+            self.expires_at
+                .or(Some(now.saturating_add(self.options.empty_ttl_secs)))
+        } else {
+            None
+        };
+        Some(r)
+    }
+
+    /// The sessions that hear about a change to a participant of type `about`:
+    /// every connected session of a participant in the conference, except that
+    /// listeners do not hear about other listeners.
+    pub fn audience(&self, about: usize) -> Vec<SessionId> {
+        let about_listener = self
+            .participants
+            .get(about)
+            .is_some_and(|p| p.kind == ParticipantType::Listener);
+        self.present
+            .iter()
+            .filter_map(|&i| {
+                let p = self.participants.get(i)?;
+                if about_listener && p.kind == ParticipantType::Listener && i != about {
+                    return None;
+                }
+                p.session
+            })
+            .collect()
+    }
+
+    /// The external IDs of every participant (for conference-wide notices).
+    pub fn external_ids(&self) -> impl Iterator<Item = &ExternalId> {
+        self.participants.iter().map(|p| p.info.external_id())
+    }
+}

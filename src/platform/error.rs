@@ -1,0 +1,106 @@
+//! The platform's errors.
+
+use crate::error::ErrorCode;
+use crate::identity::{ExternalId, IdentityError};
+use crate::lifecycle::TransitionError;
+use crate::permissions::{Permission, PermissionSet, UnknownPermission};
+use crate::token::TokenError;
+
+use super::SessionId;
+
+/// Why a platform operation was refused. A refused operation changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlatformError {
+    /// An ID, alias, name or URL was invalid.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// A permission name was unknown.
+    #[error(transparent)]
+    UnknownPermission(#[from] UnknownPermission),
+    /// A token was refused.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// A protected conference was joined without a token.
+    #[error("conference {0} is protected: a conference access token is required")]
+    TokenRequired(String),
+    /// The token was issued to another user.
+    #[error("token was issued to {token_subject:?}, not to {session_user:?}")]
+    TokenSubject {
+        /// The token's `sub`.
+        token_subject: String,
+        /// The session's external ID.
+        session_user: String,
+    },
+    /// A request or argument was malformed.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The session is unknown or closed.
+    #[error("session {0} is not open")]
+    SessionNotFound(SessionId),
+    /// The conference is unknown.
+    #[error("conference {0} not found")]
+    ConferenceNotFound(String),
+    /// The conference was destroyed (terminated or expired).
+    #[error("conference {0} not found: it was destroyed")]
+    ConferenceDestroyed(String),
+    /// No such participant.
+    #[error("{0} is not a participant of the conference")]
+    ParticipantNotFound(ExternalId),
+    /// The caller must be in the conference (joined) first.
+    #[error("{0} is not in the conference: join it first")]
+    NotInConference(ExternalId),
+    /// The caller lacks a permission.
+    #[error("{who} lacks the {permission} permission")]
+    MissingPermission {
+        /// The caller.
+        who: ExternalId,
+        /// What they lack.
+        permission: Permission,
+    },
+    /// The caller tried to grant permissions they do not hold.
+    #[error("cannot grant {missing}: the inviter does not hold them")]
+    Escalation {
+        /// The permissions the caller lacks.
+        missing: PermissionSet,
+    },
+    /// Only the conference owner may do this.
+    #[error("only the conference owner may {0}")]
+    OwnerOnly(&'static str),
+    /// The conference is full.
+    #[error("conference is at max capacity ({limit} participants)")]
+    AtMaxCapacity {
+        /// The participant limit.
+        limit: u32,
+    },
+    /// The participant's status does not allow this.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+impl PlatformError {
+    /// The stable code (also the REST `error_code` and the C status).
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            PlatformError::Identity(_) | PlatformError::InvalidInput(_) => {
+                ErrorCode::InvalidArgument
+            }
+            PlatformError::UnknownPermission(_) => ErrorCode::UnknownPermission,
+            PlatformError::Token(e) => e.code(),
+            PlatformError::TokenRequired(_) | PlatformError::TokenSubject { .. } => {
+                ErrorCode::TokenInvalid
+            }
+            PlatformError::SessionNotFound(_) => ErrorCode::SessionNotFound,
+            PlatformError::ConferenceNotFound(_) | PlatformError::ConferenceDestroyed(_) => {
+                ErrorCode::ConferenceNotFound
+            }
+            PlatformError::ParticipantNotFound(_) => ErrorCode::ParticipantNotFound,
+            PlatformError::NotInConference(_) => ErrorCode::NotInConference,
+            PlatformError::MissingPermission { .. }
+            | PlatformError::Escalation { .. }
+            | PlatformError::OwnerOnly(_) => ErrorCode::NotAllowed,
+            PlatformError::AtMaxCapacity { .. } => ErrorCode::AtMaxCapacity,
+            PlatformError::Transition(_) => ErrorCode::InvalidTransition,
+        }
+    }
+}

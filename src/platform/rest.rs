@@ -1,0 +1,354 @@
+//! Method + path + JSON body in, HTTP status + JSON body out. Any HTTP server
+//! can sit in front of [`Platform::handle_rest`].
+//!
+//! Decisions where DESIGN is silent:
+//! - Unknown JSON members are refused with 400 (a typo such as `notifcation`
+//!   must not be silently ignored).
+//! - Conferences created here are protected; their inviter, for notifications,
+//!   is the owner.
+//! - A create whose alias names a live conference answers 200 with
+//!   `"isNew": false`, no tokens, and invites nobody.
+//! - `kick` and `DELETE` answer 204 with an empty body.
+//! - Bodies over [`MAX_BODY_BYTES`] get 413.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{ConferenceOptions, Invitee, Platform, PlatformError};
+use crate::error::ErrorCode;
+use crate::identity::{Alias, ConferenceId, ExternalId, ParticipantInfo};
+use crate::lifecycle::LifecycleEvent;
+use crate::permissions::PermissionSet;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// An HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body (empty for 204).
+    pub body: String,
+}
+
+impl RestResponse {
+    fn ok(value: &impl Serialize) -> Self {
+        match serde_json::to_string(value) {
+            Ok(body) => RestResponse { status: 200, body },
+            Err(e) => Self::error(
+                ErrorCode::Panic,
+                500,
+                &format!("cannot encode response: {e}"),
+            ),
+        }
+    }
+
+    fn no_content() -> Self {
+        RestResponse {
+            status: 204,
+            body: String::new(),
+        }
+    }
+
+    fn error(code: ErrorCode, status: u16, description: &str) -> Self {
+        let body = json!({
+            "error_code": code.value(),
+            "error_reason": code.name(),
+            "error_description": description,
+        });
+        RestResponse {
+            status,
+            body: body.to_string(),
+        }
+    }
+
+    fn from_error(e: &PlatformError) -> Self {
+        let code = e.code();
+        Self::error(code, code.http_status(), &e.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    owner_external_id: ExternalId,
+    alias: Alias,
+    #[serde(default)]
+    parameters: Parameters,
+    #[serde(default)]
+    participants: BTreeMap<String, ParticipantSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Parameters {
+    /// Seconds an empty conference lives.
+    ttl: Option<u64>,
+    #[serde(default)]
+    audio_only: bool,
+    participant_limit: Option<u32>,
+    /// Token lifetime (the conference's time limit), seconds.
+    token_ttl: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ParticipantSpec {
+    permissions: Option<PermissionSet>,
+    #[serde(default)]
+    notification: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParticipantsBody {
+    participants: BTreeMap<String, ParticipantSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionsSpec {
+    permissions: PermissionSet,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionsBody {
+    participants: BTreeMap<String, PermissionsSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KickBody {
+    external_ids: Vec<ExternalId>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateResponse {
+    conference_id: ConferenceId,
+    conference_alias: String,
+    is_protected: bool,
+    is_new: bool,
+    owner_token: Option<String>,
+    users_tokens: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokensResponse {
+    users_tokens: BTreeMap<String, String>,
+}
+
+fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, PlatformError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let msg = e.to_string();
+        // Surface unknown permission names as their own error code.
+        if let Some(rest) = msg.strip_prefix("unknown permission name ") {
+            let name = rest.split(" at line").next().unwrap_or(rest);
+            return PlatformError::UnknownPermission(crate::permissions::UnknownPermission(
+                name.trim_matches('"').to_owned(),
+            ));
+        }
+        PlatformError::InvalidInput(format!("request body: {msg}"))
+    })
+}
+
+fn invitees(specs: BTreeMap<String, ParticipantSpec>) -> Result<Vec<Invitee>, PlatformError> {
+    specs
+        .into_iter()
+        .map(|(id, spec)| {
+            Ok(Invitee {
+                external_id: ExternalId::new(id)?,
+                permissions: spec.permissions,
+                notify: spec.notification,
+            })
+        })
+        .collect()
+}
+
+impl Platform {
+    /// Answers one REST-style request (see DESIGN "REST-style interface").
+    /// Never fails: every problem becomes an HTTP error with a JSON body, and a
+    /// refused request changes nothing.
+    #[must_use]
+    pub fn handle_rest(&self, method: &str, path: &str, body: &[u8]) -> RestResponse {
+        if body.len() > MAX_BODY_BYTES {
+            return RestResponse::error(
+                ErrorCode::TooLarge,
+                413,
+                &format!("body is {} bytes, more than {MAX_BODY_BYTES}", body.len()),
+            );
+        }
+        let path = path.split('?').next().unwrap_or(path);
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let result = match (method, segments.as_slice()) {
+            ("GET", [".well-known", "jwks.json"]) => Ok(RestResponse::ok(&self.jwks())),
+            ("POST", ["v2", "conferences", "create"]) => self.rest_create(body),
+            ("POST", ["v2", "conferences", id, "invite"]) => self.rest_invite(id, body),
+            ("POST", ["v2", "conferences", id, "permissions"]) => self.rest_permissions(id, body),
+            ("POST", ["v2", "conferences", id, "kick"]) => self.rest_kick(id, body),
+            ("DELETE", ["v2", "conferences", id]) => self.rest_delete(id),
+            ("GET", ["v2", "conferences", id, "participants"]) => self.rest_participants(id),
+            (_, [".well-known", "jwks.json"])
+            | (_, ["v2", "conferences", "create"])
+            | (_, ["v2", "conferences", _])
+            | (_, ["v2", "conferences", _, "invite" | "permissions" | "kick" | "participants"]) => {
+                return RestResponse::error(
+                    ErrorCode::InvalidArgument,
+                    405,
+                    &format!("method {method} is not allowed on {path}"),
+                )
+            }
+            _ => {
+                return RestResponse::error(
+                    ErrorCode::InvalidArgument,
+                    404,
+                    &format!("no endpoint at {path}"),
+                )
+            }
+        };
+        result.unwrap_or_else(|e| RestResponse::from_error(&e))
+    }
+
+    fn rest_create(&self, body: &[u8]) -> Result<RestResponse, PlatformError> {
+        let req: CreateBody = parse(body)?;
+        let invitees = invitees(req.participants)?;
+        let options = ConferenceOptions {
+            protected: true,
+            empty_ttl_secs: req.parameters.ttl,
+            audio_only: req.parameters.audio_only,
+            participant_limit: req.parameters.participant_limit,
+            token_ttl_secs: req.parameters.token_ttl,
+        };
+        self.run(|st, out, now| {
+            let owner = st
+                .sessions_of(&req.owner_external_id)
+                .first()
+                .and_then(|s| st.sessions.get(s))
+                .map(|s| s.info.clone());
+            let owner = match owner {
+                Some(info) => info,
+                None => ParticipantInfo::new(req.owner_external_id.clone(), "", None)?,
+            };
+            if invitees
+                .iter()
+                .any(|i| &i.external_id == owner.external_id())
+            {
+                return Err(PlatformError::InvalidInput(
+                    "the owner cannot be listed as a participant".into(),
+                ));
+            }
+            let created = self.create_inner(st, out, now, owner.clone(), req.alias, options)?;
+            let mut users_tokens = BTreeMap::new();
+            if created.is_new {
+                let results =
+                    self.invite_inner(st, out, now, created.conference.id, &owner, &invitees)?;
+                users_tokens = tokens_of(results);
+            }
+            Ok(RestResponse::ok(&CreateResponse {
+                conference_id: created.conference.id,
+                conference_alias: created.conference.alias,
+                is_protected: created.conference.is_protected,
+                is_new: created.is_new,
+                owner_token: created.owner_token,
+                users_tokens,
+            }))
+        })
+    }
+
+    fn rest_invite(&self, id: &str, body: &[u8]) -> Result<RestResponse, PlatformError> {
+        let id = ConferenceId::parse(id)?;
+        let req: ParticipantsBody = parse(body)?;
+        let invitees = invitees(req.participants)?;
+        self.run(|st, out, now| {
+            let conf = st.conference(id)?;
+            let owner = conf.find(&conf.owner).map(|p| p.info.clone());
+            let owner = match owner {
+                Some(o) => o,
+                None => ParticipantInfo::new(conf.owner.clone(), "", None)?,
+            };
+            let results = self.invite_inner(st, out, now, id, &owner, &invitees)?;
+            Ok(RestResponse::ok(&TokensResponse {
+                users_tokens: tokens_of(results),
+            }))
+        })
+    }
+
+    fn rest_permissions(&self, id: &str, body: &[u8]) -> Result<RestResponse, PlatformError> {
+        let id = ConferenceId::parse(id)?;
+        let req: PermissionsBody = parse(body)?;
+        let updates = req
+            .participants
+            .into_iter()
+            .map(|(ext, spec)| Ok((ExternalId::new(ext)?, spec.permissions)))
+            .collect::<Result<Vec<_>, PlatformError>>()?;
+        self.run(|st, out, now| {
+            let conf = st.conference(id)?;
+            if let Some((missing, _)) = updates.iter().find(|(e, _)| conf.index_of(e).is_none()) {
+                return Err(PlatformError::ParticipantNotFound(missing.clone()));
+            }
+            let mut users_tokens = BTreeMap::new();
+            for (ext, perms) in &updates {
+                if let Some(t) = self.update_permissions_inner(st, out, now, id, ext, *perms)? {
+                    users_tokens.insert(ext.to_string(), t);
+                }
+            }
+            Ok(RestResponse::ok(&TokensResponse { users_tokens }))
+        })
+    }
+
+    fn rest_kick(&self, id: &str, body: &[u8]) -> Result<RestResponse, PlatformError> {
+        let id = ConferenceId::parse(id)?;
+        let req: KickBody = parse(body)?;
+        self.run(|st, out, now| {
+            let conf = st.conference(id)?;
+            let mut seen = std::collections::HashSet::new();
+            for ext in &req.external_ids {
+                if !seen.insert(ext) {
+                    return Err(PlatformError::InvalidInput(format!(
+                        "{ext} is listed twice"
+                    )));
+                }
+                if conf.is_owner(ext) {
+                    return Err(PlatformError::OwnerOnly(
+                        "be removed: the owner cannot be kicked",
+                    ));
+                }
+                let p = conf
+                    .find(ext)
+                    .ok_or_else(|| PlatformError::ParticipantNotFound(ext.clone()))?;
+                p.status.apply(LifecycleEvent::Kick)?;
+            }
+            for ext in &req.external_ids {
+                st.kick_inner(id, ext, now, out)?;
+            }
+            Ok(RestResponse::no_content())
+        })
+    }
+
+    fn rest_delete(&self, id: &str) -> Result<RestResponse, PlatformError> {
+        let id = ConferenceId::parse(id)?;
+        self.run(|st, out, _| {
+            st.conference(id)?;
+            st.destroy(id, crate::event::EndReason::Terminated, out);
+            Ok(RestResponse::no_content())
+        })
+    }
+
+    fn rest_participants(&self, id: &str) -> Result<RestResponse, PlatformError> {
+        let id = ConferenceId::parse(id)?;
+        let participants = self.participants(id)?;
+        Ok(RestResponse::ok(&json!({ "participants": participants })))
+    }
+}
+
+fn tokens_of(results: Vec<super::InviteResult>) -> BTreeMap<String, String> {
+    results
+        .into_iter()
+        .filter_map(|r| Some((r.external_id.to_string(), r.token?)))
+        .collect()
+}
