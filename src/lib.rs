@@ -25,3 +25,4 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ErrorCode;
 pub use event::{Event, EventKind};
 pub use platform::{Platform, PlatformError, SessionId};
+pub mod ffi;

@@ -365,15 +365,17 @@ impl Platform {
     /// Closes a session: it leaves every conference it is connected to (the
     /// others are told) and its queue is dropped. Closing twice is an error.
     pub fn close_session(&self, sid: SessionId) -> Result<()> {
-        self.run(|st, out, now| {
+        let removed = self.run(|st, out, now| {
             let joined: Vec<ConferenceId> = st.session(sid)?.joined.iter().copied().collect();
             for cid in joined {
                 // The session is connected, so it is present: leaving is allowed.
                 st.leave_inner(sid, cid, now, out)?;
             }
-            st.remove_session(sid);
-            Ok(())
-        })
+            Ok(st.remove_session(sid))
+        })?;
+        // The session's listener is released here, outside the lock.
+        drop(removed);
+        Ok(())
     }
 
     /// The session's user.
@@ -766,6 +768,14 @@ impl Platform {
             let status = existing.and_then(|i| conf.get(i)).map(|p| p.status);
             match status {
                 Some(s) if s.is_in_conference() => plan.push((inv, existing, None)),
+                // The owner comes back with the owner token; an invitation would
+                // replace their permissions and revoke that token.
+                Some(_) if conf.is_owner(&inv.external_id) => {
+                    return Err(PlatformError::InvalidInput(format!(
+                        "{} owns the conference and needs no invitation",
+                        inv.external_id
+                    )));
+                }
                 Some(s) => plan.push((inv, existing, Some((s, s.apply(LifecycleEvent::Invite)?)))),
                 None => plan.push((inv, None, None)),
             }
@@ -1184,16 +1194,16 @@ impl State {
         count
     }
 
-    fn remove_session(&mut self, sid: SessionId) {
-        if let Some(s) = self.sessions.remove(&sid) {
-            let user = s.info.external_id();
-            if let Some(list) = self.by_user.get_mut(user) {
-                list.retain(|x| *x != sid);
-                if list.is_empty() {
-                    self.by_user.remove(user);
-                }
+    fn remove_session(&mut self, sid: SessionId) -> Option<Session> {
+        let s = self.sessions.remove(&sid)?;
+        let user = s.info.external_id();
+        if let Some(list) = self.by_user.get_mut(user) {
+            list.retain(|x| *x != sid);
+            if list.is_empty() {
+                self.by_user.remove(user);
             }
         }
+        Some(s)
     }
 
     /// Puts events into queues; returns the listeners to wake.

@@ -9,6 +9,9 @@
 //! - A create whose alias names a live conference answers 200 with
 //!   `"isNew": false`, no tokens, and invites nobody.
 //! - `kick` and `DELETE` answer 204 with an empty body.
+//! - `create` and `invite` also answer `delivery` {externalId: outcome}, one of
+//!   `DELIVERED`, `NO_OPEN_SESSION`, `NOT_REQUESTED`, `ALREADY_IN_CONFERENCE`,
+//!   so the app server knows whom to invite again (DESIGN "Sessions").
 //! - Bodies over [`MAX_BODY_BYTES`] get 413.
 
 use std::collections::BTreeMap;
@@ -16,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{ConferenceOptions, Invitee, Platform, PlatformError};
+use super::{ConferenceOptions, Delivery, InviteResult, Invitee, Platform, PlatformError};
 use crate::error::ErrorCode;
 use crate::identity::{Alias, ConferenceId, ExternalId, ParticipantInfo};
 use crate::lifecycle::LifecycleEvent;
@@ -135,6 +138,14 @@ struct CreateResponse {
     is_new: bool,
     owner_token: Option<String>,
     users_tokens: BTreeMap<String, String>,
+    delivery: BTreeMap<String, &'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InviteResponse {
+    users_tokens: BTreeMap<String, String>,
+    delivery: BTreeMap<String, &'static str>,
 }
 
 #[derive(Serialize)]
@@ -244,9 +255,11 @@ impl Platform {
             }
             let created = self.create_inner(st, out, now, owner.clone(), req.alias, options)?;
             let mut users_tokens = BTreeMap::new();
+            let mut delivery = BTreeMap::new();
             if created.is_new {
                 let results =
                     self.invite_inner(st, out, now, created.conference.id, &owner, &invitees)?;
+                delivery = delivery_of(&results);
                 users_tokens = tokens_of(results);
             }
             Ok(RestResponse::ok(&CreateResponse {
@@ -256,6 +269,7 @@ impl Platform {
                 is_new: created.is_new,
                 owner_token: created.owner_token,
                 users_tokens,
+                delivery,
             }))
         })
     }
@@ -272,7 +286,8 @@ impl Platform {
                 None => ParticipantInfo::new(conf.owner.clone(), "", None)?,
             };
             let results = self.invite_inner(st, out, now, id, &owner, &invitees)?;
-            Ok(RestResponse::ok(&TokensResponse {
+            Ok(RestResponse::ok(&InviteResponse {
+                delivery: delivery_of(&results),
                 users_tokens: tokens_of(results),
             }))
         })
@@ -346,7 +361,22 @@ impl Platform {
     }
 }
 
-fn tokens_of(results: Vec<super::InviteResult>) -> BTreeMap<String, String> {
+fn delivery_of(results: &[InviteResult]) -> BTreeMap<String, &'static str> {
+    results
+        .iter()
+        .map(|r| {
+            let outcome = match r.delivery {
+                Delivery::Delivered(_) => "DELIVERED",
+                Delivery::NoOpenSession => "NO_OPEN_SESSION",
+                Delivery::NotRequested => "NOT_REQUESTED",
+                Delivery::AlreadyInConference => "ALREADY_IN_CONFERENCE",
+            };
+            (r.external_id.to_string(), outcome)
+        })
+        .collect()
+}
+
+fn tokens_of(results: Vec<InviteResult>) -> BTreeMap<String, String> {
     results
         .into_iter()
         .filter_map(|r| Some((r.external_id.to_string(), r.token?)))

@@ -110,6 +110,9 @@ impl Claims {
 
     /// Parses a JWT payload, checking every member's type and value.
     pub fn from_json(payload: &[u8]) -> Result<Self, TokenError> {
+        if !super::jws::is_json_object(payload) {
+            return Err(TokenError::Claims("not a JSON object".into()));
+        }
         let w: WireIn =
             serde_json::from_slice(payload).map_err(|e| TokenError::Claims(e.to_string()))?;
         let subject =

@@ -48,6 +48,16 @@ pub fn b64_decode(text: &str, segment: Segment) -> Result<Vec<u8>, TokenError> {
         .map_err(|_| TokenError::Base64(segment))
 }
 
+/// Whether `json` starts (after JSON whitespace) with `{`. serde's derived
+/// `Deserialize` also reads a struct from a JSON array of its fields in order;
+/// a JOSE header (RFC 7515 section 4) and a JWT claims set (RFC 7519 section 7.2)
+/// must be objects, so callers check this before deserializing.
+pub(crate) fn is_json_object(json: &[u8]) -> bool {
+    json.iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .is_some_and(|&b| b == b'{')
+}
+
 /// Signs `header_json` and `payload` as a compact JWS.
 #[must_use]
 pub fn sign(key: &ed25519_dalek::SigningKey, header_json: &[u8], payload: &[u8]) -> String {
@@ -90,6 +100,9 @@ where
         return Err(TokenError::Malformed);
     };
     let header_bytes = b64_decode(h64, Segment::Header)?;
+    if !is_json_object(&header_bytes) {
+        return Err(TokenError::Header("not a JSON object".into()));
+    }
     let header: Header =
         serde_json::from_slice(&header_bytes).map_err(|e| TokenError::Header(e.to_string()))?;
     if header.alg != "EdDSA" && header.alg != "Ed25519" {

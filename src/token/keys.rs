@@ -108,8 +108,22 @@ impl SigningKey {
     }
 
     fn from_dalek(key: ed25519_dalek::SigningKey, kid: KeyId) -> Self {
-        let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid.as_str()});
-        let encoded_header = b64_encode(header.to_string().as_bytes());
+        // A struct, not `json!`: a `serde_json::Map` sorts its keys (or keeps
+        // them in insertion order under the `preserve_order` feature), so the
+        // header's bytes would depend on the build's feature set.
+        #[derive(Serialize)]
+        struct HeaderOut<'a> {
+            alg: &'static str,
+            typ: &'static str,
+            kid: &'a str,
+        }
+        let header = HeaderOut {
+            alg: "EdDSA",
+            typ: "JWT",
+            kid: kid.as_str(),
+        };
+        // Serializing plain strings cannot fail.
+        let encoded_header = b64_encode(&serde_json::to_vec(&header).unwrap_or_default());
         SigningKey {
             key,
             kid,

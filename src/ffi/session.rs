@@ -1,0 +1,428 @@
+//! Sessions: a user's connection to the platform, its event queue and listener.
+
+use std::ffi::{c_char, c_void, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::platform::confkit_platform;
+use super::{
+    arg_opt_str, arg_out, arg_ref, arg_str, c_string, confkit_error, confkit_status, free_raw,
+    guard, guard_or, into_raw, names::static_c_str, write_out,
+};
+use crate::event::{Event, EventKind};
+use crate::identity::{ExternalId, ParticipantInfo};
+use crate::platform::{Listener, Platform, SessionId};
+
+/// A user's session on a platform. Open with `confkit_session_open`; close
+/// with `confkit_session_close` (optional) and free with `confkit_session_free`.
+/// After close, every call on it fails with `CONFKIT_STATUS_SESSION_NOT_FOUND`.
+pub struct confkit_session {
+    pub(crate) platform: Arc<Platform>,
+    pub(crate) id: SessionId,
+}
+
+/// `confkit_event_kind`: the conference the user created exists.
+pub const CONFKIT_EVENT_CONFERENCE_CREATED: i32 = 1;
+/// `confkit_event_kind`: the conference was destroyed.
+pub const CONFKIT_EVENT_CONFERENCE_ENDED: i32 = 2;
+/// `confkit_event_kind`: the user was invited.
+pub const CONFKIT_EVENT_INVITATION_RECEIVED: i32 = 3;
+/// `confkit_event_kind`: a participant was added.
+pub const CONFKIT_EVENT_PARTICIPANT_ADDED: i32 = 4;
+/// `confkit_event_kind`: a participant's status changed.
+pub const CONFKIT_EVENT_PARTICIPANT_UPDATED: i32 = 5;
+/// `confkit_event_kind`: the user's permissions were replaced.
+pub const CONFKIT_EVENT_PERMISSIONS_UPDATED: i32 = 6;
+/// `confkit_event_kind`: this session was replaced by another of the same user.
+pub const CONFKIT_EVENT_SWITCHED: i32 = 7;
+
+/// The JSON `type` names, in `CONFKIT_EVENT_*` order starting at 1.
+pub(crate) const EVENT_TYPE_NAMES: [&str; 7] = [
+    "conferenceCreated",
+    "conferenceEnded",
+    "invitationReceived",
+    "participantAdded",
+    "participantUpdated",
+    "permissionsUpdated",
+    "switched",
+];
+
+/// One event taken from a session's queue. Read it with the `confkit_event_*`
+/// getters (strings stay valid until the event is freed) or as JSON; free it
+/// with `confkit_event_free`.
+pub struct confkit_event {
+    kind: i32,
+    type_name: &'static str,
+    sequence: u64,
+    conference_id: CString,
+    json: CString,
+    external_id: Option<CString>,
+    alias: Option<CString>,
+    token: Option<CString>,
+    old_status: i32,
+    new_status: i32,
+    permissions: u32,
+}
+
+impl confkit_event {
+    fn from_event(e: &Event) -> Self {
+        let mut out = confkit_event {
+            kind: 0,
+            type_name: "UNKNOWN",
+            sequence: e.sequence,
+            conference_id: c_string(&e.conference_id.to_string()),
+            json: c_string(&e.to_json()),
+            external_id: None,
+            alias: None,
+            token: None,
+            old_status: -1,
+            new_status: -1,
+            permissions: 0,
+        };
+        out.kind = match &*e.kind {
+            EventKind::ConferenceCreated {
+                conference_alias, ..
+            } => {
+                out.alias = Some(c_string(conference_alias));
+                CONFKIT_EVENT_CONFERENCE_CREATED
+            }
+            EventKind::ConferenceEnded { .. } => CONFKIT_EVENT_CONFERENCE_ENDED,
+            EventKind::InvitationReceived {
+                conference_alias,
+                inviter,
+                token,
+                permissions,
+            } => {
+                out.alias = Some(c_string(conference_alias));
+                out.external_id = Some(c_string(inviter.external_id().as_str()));
+                out.token = token.as_deref().map(c_string);
+                out.permissions = permissions.map_or(0, |p| p.bits());
+                CONFKIT_EVENT_INVITATION_RECEIVED
+            }
+            EventKind::ParticipantAdded { participant } => {
+                out.external_id = Some(c_string(participant.external_id.as_str()));
+                out.new_status = participant.status as i32;
+                out.permissions = participant.permissions.bits();
+                CONFKIT_EVENT_PARTICIPANT_ADDED
+            }
+            EventKind::ParticipantUpdated {
+                participant,
+                old_status,
+                new_status,
+            } => {
+                out.external_id = Some(c_string(participant.external_id.as_str()));
+                out.old_status = *old_status as i32;
+                out.new_status = *new_status as i32;
+                out.permissions = participant.permissions.bits();
+                CONFKIT_EVENT_PARTICIPANT_UPDATED
+            }
+            EventKind::PermissionsUpdated { permissions, token } => {
+                out.token = token.as_deref().map(c_string);
+                out.permissions = permissions.bits();
+                CONFKIT_EVENT_PERMISSIONS_UPDATED
+            }
+            EventKind::Switched { external_id } => {
+                out.external_id = Some(c_string(external_id.as_str()));
+                CONFKIT_EVENT_SWITCHED
+            }
+        };
+        out.type_name = e.kind.type_name();
+        out
+    }
+}
+
+/// Opens a session for a user: external ID (required), display name (may be
+/// empty) and avatar URL (NULL for none). A user may have several sessions;
+/// each receives every notification addressed to the user.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_open(
+    platform: *const confkit_platform,
+    external_id: *const u8,
+    external_id_len: usize,
+    name: *const u8,
+    name_len: usize,
+    avatar_url: *const u8,
+    avatar_url_len: usize,
+    session_out: *mut *mut confkit_session,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live platform and readable byte ranges.
+        let (platform, ext, name, avatar) = unsafe {
+            (
+                arg_ref(platform, "platform")?,
+                arg_str(external_id, external_id_len, "external_id")?,
+                arg_str(name, name_len, "name")?,
+                arg_opt_str(avatar_url, avatar_url_len, "avatar_url")?,
+            )
+        };
+        let out = arg_out(session_out, "session_out")?;
+        let info = ParticipantInfo::new(ExternalId::new(ext)?, name, avatar.map(str::to_owned))?;
+        let id = platform.inner.open_session(info);
+        write_out(
+            out,
+            into_raw(confkit_session {
+                platform: Arc::clone(&platform.inner),
+                id,
+            }),
+        );
+        Ok(())
+    })
+}
+
+/// The session's numeric id (what a listener receives). 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_id(session: *const confkit_session) -> u64 {
+    // SAFETY: the caller passes NULL or a live session.
+    guard_or(0, || unsafe { session.as_ref() }.map_or(0, |s| s.id.0))
+}
+
+/// Closes the session: it leaves every conference it is connected to, its
+/// queue is dropped and its listener released. Closing twice fails with
+/// `CONFKIT_STATUS_SESSION_NOT_FOUND`. The object still needs `_free`.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_close(
+    session: *const confkit_session,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live session.
+        let s = unsafe { arg_ref(session, "session") }?;
+        s.platform.close_session(s.id)?;
+        Ok(())
+    })
+}
+
+/// Closes the session if it is still open, then frees it. NULL is accepted.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_free(session: *mut confkit_session) {
+    guard_or((), || {
+        // SAFETY: the caller passes NULL or a session from confkit, once.
+        if let Some(s) = unsafe { session.as_ref() } {
+            let _ = s.platform.close_session(s.id);
+        }
+        // SAFETY: as above.
+        unsafe { free_raw(session) }
+    })
+}
+
+/// Takes the next event from the session's queue. On OK, `*event_out` is the
+/// event (free it with `confkit_event_free`) or NULL when the queue is empty.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_next_event(
+    session: *const confkit_session,
+    event_out: *mut *mut confkit_event,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live session.
+        let s = unsafe { arg_ref(session, "session") }?;
+        let out = arg_out(event_out, "event_out")?;
+        let event = s.platform.poll_event(s.id)?;
+        let ptr = event.map_or(std::ptr::null_mut(), |e| {
+            into_raw(confkit_event::from_event(&e))
+        });
+        write_out(out, ptr);
+        Ok(())
+    })
+}
+
+/// How many events wait in the session's queue.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_pending_events(
+    session: *const confkit_session,
+    count_out: *mut usize,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live session.
+        let s = unsafe { arg_ref(session, "session") }?;
+        let out = arg_out(count_out, "count_out")?;
+        write_out(out, s.platform.pending_events(s.id)?);
+        Ok(())
+    })
+}
+
+/// A listener: called with `user_data` and the session's id when events were
+/// queued for the session. Never called while confkit holds a lock, so it may
+/// call back into confkit (e.g. drain the queue); it may run on any thread
+/// that calls into the platform.
+pub type confkit_listener_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, session_id: u64)>;
+/// Releases a listener's `user_data` once confkit no longer needs it.
+pub type confkit_release_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+struct HostListener {
+    callback: unsafe extern "C" fn(*mut c_void, u64),
+    user_data: *mut c_void,
+    release: confkit_release_fn,
+    /// Cleared when setting the listener failed: `user_data` stays the caller's.
+    armed: AtomicBool,
+}
+
+// SAFETY: the host promises (in the header) that the callback and user data
+// may be used from any thread; confkit only passes the pointer back.
+unsafe impl Send for HostListener {}
+// SAFETY: as above; confkit never dereferences `user_data`.
+unsafe impl Sync for HostListener {}
+
+impl Drop for HostListener {
+    fn drop(&mut self) {
+        if !self.armed.load(Ordering::Acquire) {
+            return;
+        }
+        if let Some(release) = self.release {
+            // SAFETY: the host gave this function for this user data.
+            unsafe { release(self.user_data) };
+        }
+    }
+}
+
+/// Sets the session's listener, replacing (and releasing) any earlier one; a
+/// NULL `callback` just clears it. `release` (may be NULL) is called with
+/// `user_data` when the listener is replaced, cleared, or the session closed.
+/// On failure `release` is not called: `user_data` stays the caller's.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_set_listener(
+    session: *const confkit_session,
+    callback: confkit_listener_fn,
+    user_data: *mut c_void,
+    release: confkit_release_fn,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live session.
+        let s = unsafe { arg_ref(session, "session") }?;
+        let host = callback.map(|callback| {
+            Arc::new(HostListener {
+                callback,
+                user_data,
+                release,
+                armed: AtomicBool::new(true),
+            })
+        });
+        let listener = host.clone().map(|host| {
+            let l: Listener = Arc::new(move |sid: SessionId| {
+                // SAFETY: the host gave this callback for this user data.
+                unsafe { (host.callback)(host.user_data, sid.0) }
+            });
+            l
+        });
+        if let Err(e) = s.platform.set_listener(s.id, listener) {
+            if let Some(h) = host {
+                h.armed.store(false, Ordering::Release);
+            }
+            return Err(e.into());
+        }
+        Ok(())
+    })
+}
+
+/// The event's kind, a `CONFKIT_EVENT_*` value; 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_kind(event: *const confkit_event) -> i32 {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(0, || unsafe { event.as_ref() }.map_or(0, |e| e.kind))
+}
+
+/// The event's JSON `type` name, e.g. "participantUpdated". Static.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_type(event: *const confkit_event) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        // SAFETY: the caller passes NULL or a live event.
+        static_c_str(unsafe { event.as_ref() }.map_or("UNKNOWN", |e| e.type_name))
+    })
+}
+
+/// The event's sequence number within its session (1, 2, ...); 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_sequence(event: *const confkit_event) -> u64 {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(0, || unsafe { event.as_ref() }.map_or(0, |e| e.sequence))
+}
+
+fn opt_ptr(s: Option<&CString>) -> *const c_char {
+    s.map_or(std::ptr::null(), |c| c.as_ptr())
+}
+
+/// The conference ID (36-character UUID text). Valid until the event is freed.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_conference_id(event: *const confkit_event) -> *const c_char {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(std::ptr::null(), || {
+        opt_ptr(unsafe { event.as_ref() }.map(|e| &e.conference_id))
+    })
+}
+
+/// The whole event as JSON (the wire format). Valid until the event is freed.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_json(event: *const confkit_event) -> *const c_char {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(std::ptr::null(), || {
+        opt_ptr(unsafe { event.as_ref() }.map(|e| &e.json))
+    })
+}
+
+/// The external ID the event is about: the participant (added / updated),
+/// the inviter (invitation received) or the switched user; NULL otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_external_id(event: *const confkit_event) -> *const c_char {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(std::ptr::null(), || {
+        opt_ptr(unsafe { event.as_ref() }.and_then(|e| e.external_id.as_ref()))
+    })
+}
+
+/// The conference alias (conference created, invitation received); NULL otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_conference_alias(
+    event: *const confkit_event,
+) -> *const c_char {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(std::ptr::null(), || {
+        opt_ptr(unsafe { event.as_ref() }.and_then(|e| e.alias.as_ref()))
+    })
+}
+
+/// The token carried (invitation received, permissions updated, protected
+/// conferences only); NULL otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_token(event: *const confkit_event) -> *const c_char {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(std::ptr::null(), || {
+        opt_ptr(unsafe { event.as_ref() }.and_then(|e| e.token.as_ref()))
+    })
+}
+
+/// The participant status before the change (participant updated); -1 otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_old_status(event: *const confkit_event) -> i32 {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(-1, || {
+        unsafe { event.as_ref() }.map_or(-1, |e| e.old_status)
+    })
+}
+
+/// The participant status now (participant added / updated); -1 otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_new_status(event: *const confkit_event) -> i32 {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(-1, || {
+        unsafe { event.as_ref() }.map_or(-1, |e| e.new_status)
+    })
+}
+
+/// The permission bits carried (the participant's, the invitee's or the new
+/// set); 0 when the event has none.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_permissions(event: *const confkit_event) -> u32 {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(0, || unsafe { event.as_ref() }.map_or(0, |e| e.permissions))
+}
+
+/// Frees an event. NULL is accepted.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_free(event: *mut confkit_event) {
+    // SAFETY: the caller passes NULL or an event from confkit, once.
+    guard_or((), || unsafe { free_raw(event) })
+}

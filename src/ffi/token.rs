@@ -1,0 +1,206 @@
+//! Offline token verification on a device: a verifier built from the
+//! platform's JWK set or one public key, and the verified claims.
+
+use std::ffi::{c_char, CString};
+
+use super::{
+    arg_bytes, arg_opt_str, arg_out, arg_ref, arg_str, c_string, confkit_error, confkit_status,
+    free_raw, guard, guard_or, into_raw, write_out, FfiError,
+};
+use crate::error::ErrorCode;
+use crate::identity::ConferenceId;
+use crate::token::{Claims, KeyId, KeyRing, Validation};
+
+/// The default clock leeway for `confkit_verifier_verify`, in seconds.
+pub const CONFKIT_DEFAULT_LEEWAY_SECS: u64 = crate::token::DEFAULT_LEEWAY_SECS;
+
+/// Verifies conference access tokens with a set of trusted public keys.
+/// Immutable and thread-safe. Free with `confkit_verifier_free`.
+pub struct confkit_verifier {
+    ring: KeyRing,
+}
+
+/// The claims of a verified token. Free with `confkit_claims_free`.
+pub struct confkit_claims {
+    claims: Claims,
+    issuer: CString,
+    subject: CString,
+    conference: CString,
+    token_id: CString,
+}
+
+/// A verifier from a JWK set (JSON text, as served at
+/// `/.well-known/jwks.json` or returned by `confkit_platform_jwks`). Every
+/// key must be OKP / Ed25519 with a `kid`; weak keys are refused.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_verifier_from_jwks(
+    jwks_json: *const u8,
+    jwks_json_len: usize,
+    verifier_out: *mut *mut confkit_verifier,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes `jwks_json_len` readable bytes or NULL.
+        let json = unsafe { arg_str(jwks_json, jwks_json_len, "jwks_json") }?;
+        let out = arg_out(verifier_out, "verifier_out")?;
+        if json.len() > 1024 * 1024 {
+            return Err(FfiError::new(ErrorCode::TooLarge, "JWK set is over 1 MiB"));
+        }
+        let ring = KeyRing::from_jwks_json(json)?;
+        write_out(out, into_raw(confkit_verifier { ring }));
+        Ok(())
+    })
+}
+
+/// A verifier from one Ed25519 public key (32 bytes) and its key id.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_verifier_from_public_key(
+    key_id: *const u8,
+    key_id_len: usize,
+    public_key: *const u8,
+    verifier_out: *mut *mut confkit_verifier,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes readable byte ranges or NULL.
+        let (kid, key) = unsafe {
+            (
+                arg_str(key_id, key_id_len, "key_id")?,
+                arg_bytes(public_key, 32, "public_key")?,
+            )
+        };
+        let out = arg_out(verifier_out, "verifier_out")?;
+        let mut ring = KeyRing::new();
+        ring.insert_bytes(KeyId::new(kid)?, key)?;
+        write_out(out, into_raw(confkit_verifier { ring }));
+        Ok(())
+    })
+}
+
+/// Verifies a token at time `now` (seconds since the epoch) with a clock
+/// leeway (`CONFKIT_DEFAULT_LEEWAY_SECS` is the usual choice). The token must
+/// be for `conference_id` unless that is NULL. On OK, `claims_out` receives
+/// the verified claims; on failure the status says which check failed
+/// (`CONFKIT_STATUS_TOKEN_*`, `CONFKIT_STATUS_UNKNOWN_PERMISSION`).
+#[no_mangle]
+pub unsafe extern "C" fn confkit_verifier_verify(
+    verifier: *const confkit_verifier,
+    token: *const u8,
+    token_len: usize,
+    now: u64,
+    conference_id: *const u8,
+    conference_id_len: usize,
+    leeway_secs: u64,
+    claims_out: *mut *mut confkit_claims,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live verifier and readable byte ranges.
+        let (v, token, conf) = unsafe {
+            (
+                arg_ref(verifier, "verifier")?,
+                arg_str(token, token_len, "token")?,
+                arg_opt_str(conference_id, conference_id_len, "conference_id")?,
+            )
+        };
+        let out = arg_out(claims_out, "claims_out")?;
+        let validation = match conf {
+            Some(c) => Validation::new(now, ConferenceId::parse(c)?),
+            None => Validation::any_conference(now),
+        }
+        .with_leeway(leeway_secs);
+        let claims = v.ring.verify(token, &validation)?;
+        write_out(
+            out,
+            into_raw(confkit_claims {
+                issuer: c_string(&claims.issuer),
+                subject: c_string(claims.subject.as_str()),
+                conference: c_string(&claims.conference.to_string()),
+                token_id: c_string(&claims.token_id),
+                claims,
+            }),
+        );
+        Ok(())
+    })
+}
+
+/// Frees a verifier. NULL is accepted.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_verifier_free(verifier: *mut confkit_verifier) {
+    // SAFETY: the caller passes NULL or a verifier from confkit, once.
+    guard_or((), || unsafe { free_raw(verifier) })
+}
+
+/// `sub`: the external ID the token was issued to. Valid until the claims are freed.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_subject(claims: *const confkit_claims) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        // SAFETY: the caller passes NULL or a live object.
+        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| c.subject.as_ptr())
+    })
+}
+/// `conf`: the conference ID (UUID text). Valid until the claims are freed.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_conference_id(
+    claims: *const confkit_claims,
+) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        // SAFETY: the caller passes NULL or a live object.
+        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| c.conference.as_ptr())
+    })
+}
+/// `iss`: the issuing platform. Valid until the claims are freed.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_issuer(claims: *const confkit_claims) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        // SAFETY: the caller passes NULL or a live object.
+        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| c.issuer.as_ptr())
+    })
+}
+/// `jti`: the token id. Valid until the claims are freed.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_token_id(claims: *const confkit_claims) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        // SAFETY: the caller passes NULL or a live object.
+        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| c.token_id.as_ptr())
+    })
+}
+/// `perms` as permission bits.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_permissions(claims: *const confkit_claims) -> u32 {
+    guard_or(0, || {
+        // SAFETY: the caller passes NULL or a live object.
+        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.permissions.bits())
+    })
+}
+/// `iat`, seconds since the epoch.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_issued_at(claims: *const confkit_claims) -> u64 {
+    guard_or(0, || {
+        // SAFETY: the caller passes NULL or a live object.
+        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.issued_at)
+    })
+}
+/// `nbf`, seconds since the epoch.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_not_before(claims: *const confkit_claims) -> u64 {
+    guard_or(0, || {
+        // SAFETY: the caller passes NULL or a live object.
+        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.not_before)
+    })
+}
+/// `exp`, seconds since the epoch.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_expires_at(claims: *const confkit_claims) -> u64 {
+    guard_or(0, || {
+        // SAFETY: the caller passes NULL or a live object.
+        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.expires_at)
+    })
+}
+
+/// Frees claims. NULL is accepted.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_claims_free(claims: *mut confkit_claims) {
+    // SAFETY: the caller passes NULL or claims from confkit, once.
+    guard_or((), || unsafe { free_raw(claims) })
+}
