@@ -17,9 +17,8 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
-step "cargo test"
-cargo test --all-targets
-cargo test --doc
+step "cargo test (unit, integration, doc tests)"
+cargo test
 
 step "walkthrough (smoke test)"
 cargo run --quiet --example walkthrough > target/walkthrough.out
