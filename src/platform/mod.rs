@@ -550,18 +550,22 @@ impl Platform {
         token: Option<&str>,
         kind: ParticipantType,
     ) -> Result<Joined> {
+        // The signature check is the expensive part: do it before taking the
+        // lock; revocation is checked under it. Errors surface in the order
+        // session, conference, token.
+        let verified = token.map(|t| {
+            let v = Validation::new(self.clock.now(), id).with_leeway(self.config.leeway_secs);
+            self.ring.read().verify(t, &v)
+        });
         self.run(|st, out, now| {
             let info = st.session(sid)?.info.clone();
             let user = info.external_id().clone();
             let conf = st.conference(id)?;
             let existing = conf.index_of(&user);
-            let claims = match token {
-                Some(t) => {
-                    let ring = self.ring.read();
-                    let v = Validation::new(now, id)
-                        .with_leeway(self.config.leeway_secs)
-                        .with_revocations(&st.revocations);
-                    let claims = ring.verify(t, &v)?;
+            let claims = match verified {
+                Some(result) => {
+                    let claims = result?;
+                    st.revocations.check(&claims)?;
                     if claims.subject != user {
                         return Err(PlatformError::TokenSubject {
                             token_subject: claims.subject.to_string(),
