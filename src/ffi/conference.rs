@@ -192,7 +192,7 @@ pub unsafe extern "C" fn confkit_conference_info_is_new(
 ) -> bool {
     guard_or(false, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { info.as_ref() }.map_or(false, |i| i.is_new)
+        unsafe { info.as_ref() }.is_some_and(|i| i.is_new)
     })
 }
 /// Whether joining needs a token.
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn confkit_conference_info_is_protected(
 ) -> bool {
     guard_or(false, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { info.as_ref() }.map_or(false, |i| i.info.is_protected)
+        unsafe { info.as_ref() }.is_some_and(|i| i.info.is_protected)
     })
 }
 /// Participants of any status.

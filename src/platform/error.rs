@@ -66,6 +66,9 @@ pub enum PlatformError {
     /// Only the conference owner may do this.
     #[error("only the conference owner may {0}")]
     OwnerOnly(&'static str),
+    /// Nobody may kick the conference owner.
+    #[error("the conference owner cannot be kicked")]
+    OwnerNotKickable,
     /// The conference is full.
     #[error("conference is at max capacity ({limit} participants)")]
     AtMaxCapacity {
@@ -98,7 +101,8 @@ impl PlatformError {
             PlatformError::NotInConference(_) => ErrorCode::NotInConference,
             PlatformError::MissingPermission { .. }
             | PlatformError::Escalation { .. }
-            | PlatformError::OwnerOnly(_) => ErrorCode::NotAllowed,
+            | PlatformError::OwnerOnly(_)
+            | PlatformError::OwnerNotKickable => ErrorCode::NotAllowed,
             PlatformError::AtMaxCapacity { .. } => ErrorCode::AtMaxCapacity,
             PlatformError::Transition(_) => ErrorCode::InvalidTransition,
         }

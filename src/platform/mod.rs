@@ -711,7 +711,9 @@ impl Platform {
     /// Invites users on behalf of a participant who is in the conference. In a
     /// protected conference the inviter needs INVITE and may grant only what
     /// they hold, unless they are the owner or hold UPDATE_PERMISSIONS; the
-    /// default set counts as granted too.
+    /// default set counts as granted too. The owner is never invited (an
+    /// invitation would replace their permissions and revoke the owner token):
+    /// inviting the owner while they are out of the conference is refused.
     pub fn invite(
         &self,
         sid: SessionId,
@@ -1120,9 +1122,7 @@ impl State {
     ) -> Result<()> {
         let conf = self.conference(id)?;
         if conf.is_owner(target) {
-            return Err(PlatformError::OwnerOnly(
-                "be removed: the owner cannot be kicked",
-            ));
+            return Err(PlatformError::OwnerNotKickable);
         }
         let idx = conf
             .index_of(target)

@@ -329,9 +329,7 @@ impl Platform {
                     )));
                 }
                 if conf.is_owner(ext) {
-                    return Err(PlatformError::OwnerOnly(
-                        "be removed: the owner cannot be kicked",
-                    ));
+                    return Err(PlatformError::OwnerNotKickable);
                 }
                 let p = conf
                     .find(ext)
