@@ -174,6 +174,11 @@
 #define CONFKIT_EVENT_SWITCHED 7
 
 /**
+ * The default clock leeway for `confkit_verifier_verify`, in seconds.
+ */
+#define CONFKIT_DEFAULT_LEEWAY_SECS 60
+
+/**
  * The claims of a verified token. Free with `confkit_claims_free`.
  */
 typedef struct confkit_claims confkit_claims;
