@@ -1,0 +1,146 @@
+// Offline verification of conference access tokens on a device.
+
+import CConfkit
+import Foundation
+
+/// The verified claims of a conference access token.
+public struct Claims: Equatable, Sendable {
+    /// `sub`: the external ID the token was issued to.
+    public let subject: String
+    /// `conf`: the conference ID (UUID text).
+    public let conferenceId: String
+    /// `iss`: the issuing platform.
+    public let issuer: String
+    /// `jti`: the token id.
+    public let tokenId: String
+    /// `perms`: what the holder may do.
+    public let permissions: PermissionSet
+    /// `iat`, seconds since the Unix epoch.
+    public let issuedAt: UInt64
+    /// `nbf`, seconds since the Unix epoch.
+    public let notBefore: UInt64
+    /// `exp`, seconds since the Unix epoch.
+    public let expiresAt: UInt64
+
+    /// Copies everything out of C claims (which the caller frees).
+    init(handle: OpaquePointer) {
+        subject = swiftString(confkit_claims_subject(handle)) ?? ""
+        conferenceId = swiftString(confkit_claims_conference_id(handle)) ?? ""
+        issuer = swiftString(confkit_claims_issuer(handle)) ?? ""
+        tokenId = swiftString(confkit_claims_token_id(handle)) ?? ""
+        permissions = PermissionSet(rawValue: confkit_claims_permissions(handle))
+        issuedAt = confkit_claims_issued_at(handle)
+        notBefore = confkit_claims_not_before(handle)
+        expiresAt = confkit_claims_expires_at(handle)
+    }
+}
+
+/// Verifies conference access tokens (EdDSA / Ed25519 JWTs) offline, with the
+/// platform's public keys.
+///
+/// Immutable and thread-safe; the C verifier is freed in `deinit`.
+public final class Verifier: @unchecked Sendable {
+    /// The usual clock leeway, in seconds (`CONFKIT_DEFAULT_LEEWAY_SECS`, 60).
+    public static let defaultLeewaySeconds: UInt64 = UInt64(truncatingIfNeeded: CONFKIT_DEFAULT_LEEWAY_SECS)
+
+    /// The length of an Ed25519 public key.
+    public static let publicKeyLength = 32
+
+    let handle: OpaquePointer
+
+    /// A verifier from a JWK set (JSON, as served at `/.well-known/jwks.json`
+    /// or returned by `Platform.jwks()`). Every key must be OKP / Ed25519 with
+    /// a `kid`.
+    ///
+    /// - Throws: `.keyInvalid` for a bad set, `.invalidUTF8`, `.tooLarge`.
+    public init(jwks: Data) throws {
+        try Confkit.checkABI()
+        var out: OpaquePointer? = nil
+        try withBytesArg([UInt8](jwks)) { jwksArg in
+            try ffi { error in
+                confkit_verifier_from_jwks(jwksArg.pointer, jwksArg.count, &out, error)
+            }
+        }
+        guard let handle = out else {
+            throw ConfkitError.missingOutput("confkit_verifier_from_jwks")
+        }
+        self.handle = handle
+    }
+
+    /// A verifier from a JWK set given as JSON text.
+    public convenience init(jwksJSON: String) throws {
+        try self.init(jwks: Data(jwksJSON.utf8))
+    }
+
+    /// A verifier from one Ed25519 public key (32 bytes) and its key id.
+    ///
+    /// - Throws: `.keyInvalid` for a key of another length, a weak key or a bad key id.
+    public init(keyId: String, publicKey: Data) throws {
+        try Confkit.checkABI()
+        if publicKey.count != Verifier.publicKeyLength {
+            // The C function reads exactly 32 bytes and takes no length: check here.
+            throw ConfkitError(status: .keyInvalid, message: "an Ed25519 public key is \(Verifier.publicKeyLength) bytes, not \(publicKey.count)")
+        }
+        var out: OpaquePointer? = nil
+        try withUTF8Arg(keyId) { kid in
+            try withBytesArg([UInt8](publicKey)) { keyArg in
+                try ffi { error in
+                    confkit_verifier_from_public_key(kid.pointer, kid.count, keyArg.pointer, &out, error)
+                }
+            }
+        }
+        guard let handle = out else {
+            throw ConfkitError.missingOutput("confkit_verifier_from_public_key")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        confkit_verifier_free(handle)
+    }
+
+    /// Verifies a token.
+    ///
+    /// - Parameters:
+    ///   - token: the JWT (compact serialization).
+    ///   - conferenceId: the conference being joined; the token must be for
+    ///     it. `nil` accepts a token for any conference.
+    ///   - now: the time to check against, seconds since the Unix epoch
+    ///     (`nil`: the device's clock).
+    ///   - leewaySeconds: the clock leeway.
+    /// - Returns: the verified claims.
+    /// - Throws: `ConfkitError` whose status names the failed check:
+    ///   `.tokenInvalid`, `.tokenExpired`, `.tokenWrongConference`,
+    ///   `.unknownPermission`, `.invalidArgument` (a malformed conference ID).
+    public func verify(
+        token: String,
+        conferenceId: String? = nil,
+        now: UInt64? = nil,
+        leewaySeconds: UInt64 = Verifier.defaultLeewaySeconds
+    ) throws -> Claims {
+        let time = now ?? unixNow()
+        var out: OpaquePointer? = nil
+        try withUTF8Arg(token) { tokenArg in
+            try withOptionalUTF8Arg(conferenceId) { idArg in
+                try ffi { error in
+                    confkit_verifier_verify(
+                        handle,
+                        tokenArg.pointer,
+                        tokenArg.count,
+                        time,
+                        idArg.pointer,
+                        idArg.count,
+                        leewaySeconds,
+                        &out,
+                        error
+                    )
+                }
+            }
+        }
+        guard let claims = out else {
+            throw ConfkitError.missingOutput("confkit_verifier_verify")
+        }
+        defer { confkit_claims_free(claims) }
+        return Claims(handle: claims)
+    }
+}
