@@ -208,6 +208,7 @@ typedef struct confkit_event confkit_event;
 
 /**
  * A list of invitees being built for `confkit_conference_invite`.
+ * Thread-safe like every confkit object: adds from several threads are serialized.
  */
 typedef struct confkit_invite_list confkit_invite_list;
 
@@ -730,8 +731,8 @@ confkit_status confkit_permission_from_name(const uint8_t *name,
                                             struct confkit_error **error_out);
 
 /**
- * The stable name of a participant status code (`confkit_participant_status`
- * values 0..=8), e.g. "ON_AIR"; NULL for any other value. Static.
+ * The stable name of a participant status code (`CONFKIT_PARTICIPANT_STATUS_*`,
+ * 0..=8), e.g. "ON_AIR"; NULL for any other value. Static.
  */
 const char *confkit_participant_status_name(int32_t status);
 
@@ -977,7 +978,8 @@ confkit_status confkit_verifier_from_jwks(const uint8_t *jwks_json,
                                           struct confkit_error **error_out);
 
 /**
- * A verifier from one Ed25519 public key (32 bytes) and its key id.
+ * A verifier from one Ed25519 public key and its key id. Exactly 32 bytes
+ * are read from `public_key`: the caller must provide all of them.
  */
 confkit_status confkit_verifier_from_public_key(const uint8_t *key_id,
                                                 size_t key_id_len,

@@ -495,8 +495,9 @@ pub unsafe extern "C" fn confkit_conference_update_permissions(
 }
 
 /// A list of invitees being built for `confkit_conference_invite`.
+/// Thread-safe like every confkit object: adds from several threads are serialized.
 pub struct confkit_invite_list {
-    invitees: Vec<Invitee>,
+    invitees: parking_lot::Mutex<Vec<Invitee>>,
 }
 
 /// Creates an empty invitee list. Free with `confkit_invite_list_free`.
@@ -510,7 +511,7 @@ pub unsafe extern "C" fn confkit_invite_list_new(
         write_out(
             out,
             into_raw(confkit_invite_list {
-                invitees: Vec::new(),
+                invitees: parking_lot::Mutex::new(Vec::new()),
             }),
         );
         Ok(())
@@ -530,8 +531,8 @@ pub unsafe extern "C" fn confkit_invite_list_add(
     error_out: *mut *mut confkit_error,
 ) -> confkit_status {
     guard(error_out, || {
-        // SAFETY: the caller passes NULL or a live list it does not share while adding.
-        let list = unsafe { list.as_mut() }.ok_or_else(|| FfiError::null("list"))?;
+        // SAFETY: the caller passes NULL or a live list.
+        let list = unsafe { arg_ref(list, "list") }?;
         // SAFETY: forwarded from the caller.
         let ext = unsafe { ext_id(external_id, external_id_len, "external_id") }?;
         let perms = if has_permissions {
@@ -542,7 +543,7 @@ pub unsafe extern "C" fn confkit_invite_list_add(
         } else {
             None
         };
-        list.invitees.push(Invitee::new(ext, perms));
+        list.invitees.lock().push(Invitee::new(ext, perms));
         Ok(())
     })
 }
@@ -618,7 +619,8 @@ pub unsafe extern "C" fn confkit_conference_invite(
             )
         };
         let out = arg_out(results_out, "results_out")?;
-        let results = s.platform.invite(s.id, id, &list.invitees)?;
+        let invitees = list.invitees.lock().clone();
+        let results = s.platform.invite(s.id, id, &invitees)?;
         let rows = results.iter().map(ResultRow::new).collect();
         write_out(out, into_raw(confkit_invite_results { rows }));
         Ok(())

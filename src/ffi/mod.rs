@@ -317,7 +317,7 @@ pub(crate) fn c_string(s: &str) -> CString {
 /// The library's name and version, e.g. "confkit 0.1.0". Static; never NULL.
 #[no_mangle]
 pub extern "C" fn confkit_version() -> *const c_char {
-    guard_or(std::ptr::null(), || {
+    guard_or(c"confkit".as_ptr(), || {
         concat!("confkit ", env!("CARGO_PKG_VERSION"), "\0")
             .as_ptr()
             .cast()

@@ -64,8 +64,8 @@ pub unsafe extern "C" fn confkit_permission_from_name(
     })
 }
 
-/// The stable name of a participant status code (`confkit_participant_status`
-/// values 0..=8), e.g. "ON_AIR"; NULL for any other value. Static.
+/// The stable name of a participant status code (`CONFKIT_PARTICIPANT_STATUS_*`,
+/// 0..=8), e.g. "ON_AIR"; NULL for any other value. Static.
 #[no_mangle]
 pub extern "C" fn confkit_participant_status_name(status: i32) -> *const c_char {
     guard_or(std::ptr::null(), || {

@@ -54,7 +54,8 @@ pub unsafe extern "C" fn confkit_verifier_from_jwks(
     })
 }
 
-/// A verifier from one Ed25519 public key (32 bytes) and its key id.
+/// A verifier from one Ed25519 public key and its key id. Exactly 32 bytes
+/// are read from `public_key`: the caller must provide all of them.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_verifier_from_public_key(
     key_id: *const u8,

@@ -1,0 +1,152 @@
+package io.confkit
+
+/** Each failure comes back as a ConfkitException with its status and the library's message. */
+object ErrorTests {
+    const val NO_SUCH_CONFERENCE = "00000000-0000-4000-8000-000000000000"
+
+    fun register() {
+        test("errors: NOT_IN_CONFERENCE when inviting before joining") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
+                expectError(ConfkitStatus.NOT_IN_CONFERENCE, "alice is not in the conference: join it first") {
+                    conf.invite("bob")
+                }
+                expectError(ConfkitStatus.NOT_IN_CONFERENCE, "join it first") { conf.kick("bob") }
+            }
+        }
+
+        test("errors: NOT_ALLOWED for a missing permission, an escalation, a non-owner terminate") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val bob = c.add(platform.openSession("bob", "Bob"))
+                val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
+                conf.join()
+                val bobPerms = PermissionSet.of(Permission.JOIN, Permission.INVITE)
+                val token = conf.invite(listOf(Invitee("bob", bobPerms)))[0].token!!
+                bob.join(conf.id, token)
+                expectError(ConfkitStatus.NOT_ALLOWED, "cannot grant [SEND_VIDEO]") {
+                    bob.invite(conf.id, listOf(Invitee("carol", PermissionSet.of(Permission.JOIN, Permission.SEND_VIDEO))))
+                }
+                // The default set is more than bob holds too.
+                expectError(ConfkitStatus.NOT_ALLOWED, "cannot grant") { bob.invite(conf.id, "carol") }
+                expectError(ConfkitStatus.NOT_ALLOWED, "lacks the KICK permission") { bob.kick(conf.id, "alice") }
+                expectError(ConfkitStatus.NOT_ALLOWED, "only the conference owner") { bob.terminate(conf.id) }
+                // Within his own set he may invite.
+                val ok = bob.invite(conf.id, listOf(Invitee("carol", PermissionSet.of(Permission.JOIN))))
+                assertEq(Delivery.NO_OPEN_SESSION, ok[0].delivery, "carol has no session")
+            }
+        }
+
+        test("errors: TOKEN_REVOKED after a kick, TOKEN_INVALID without a token or for another user") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val bob = c.add(platform.openSession("bob", "Bob"))
+                val carol = c.add(platform.openSession("carol", "Carol"))
+                val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
+                conf.join()
+                val token = conf.invite("bob")[0].token!!
+                expectError(ConfkitStatus.TOKEN_INVALID, "token is required") { bob.join(conf.id) }
+                expectError(ConfkitStatus.TOKEN_INVALID, "not to \"carol\"") { carol.join(conf.id, token) }
+                expectError(ConfkitStatus.TOKEN_INVALID, "compact JWS") { bob.join(conf.id, "garbage") }
+                bob.join(conf.id, token)
+                conf.kick("bob")
+                expectError(ConfkitStatus.TOKEN_REVOKED, "revoked") { bob.join(conf.id, token) }
+                expectError(ConfkitStatus.PARTICIPANT_NOT_FOUND, "zed is not a participant") { conf.kick("zed") }
+            }
+        }
+
+        test("errors: CONFERENCE_NOT_FOUND for unknown and destroyed conferences") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                expectError(ConfkitStatus.CONFERENCE_NOT_FOUND, "conference $NO_SUCH_CONFERENCE not found") {
+                    alice.fetchConference(NO_SUCH_CONFERENCE)
+                }
+                expectError(ConfkitStatus.CONFERENCE_NOT_FOUND, "not found") { alice.fetchConferenceByAlias("nowhere") }
+                expectError(ConfkitStatus.CONFERENCE_NOT_FOUND, "not found") { alice.join(NO_SUCH_CONFERENCE) }
+                val conf = alice.createConference("room")
+                conf.join()
+                conf.terminate()
+                expectError(ConfkitStatus.CONFERENCE_NOT_FOUND, "it was destroyed") { alice.join(conf.id) }
+            }
+        }
+
+        test("errors: INVALID_ARGUMENT for bad IDs, external IDs and aliases") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                expectError(ConfkitStatus.INVALID_ARGUMENT, "not a UUID") { alice.join("not-a-uuid") }
+                expectError(ConfkitStatus.INVALID_ARGUMENT, "") { platform.openSession("") }
+                expectError(ConfkitStatus.INVALID_ARGUMENT, "") { alice.createConference("") }
+                expectError(ConfkitStatus.INVALID_ARGUMENT, "") { alice.invite(NO_SUCH_CONFERENCE, "") }
+            }
+        }
+
+        test("errors: AT_MAX_CAPACITY and INVALID_TRANSITION") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val bob = c.add(platform.openSession("bob", "Bob"))
+                val conf = alice.createConference("tiny", ConferenceOptions(participantLimit = 1))
+                conf.join()
+                expectError(ConfkitStatus.AT_MAX_CAPACITY, "max capacity (1 participants)") { bob.join(conf.id) }
+                conf.reportConnected()
+                expectError(ConfkitStatus.INVALID_TRANSITION, "ON_AIR") { conf.reportRecovered() }
+                expectError(ConfkitStatus.INVALID_TRANSITION, "") { conf.decline() }
+            }
+        }
+
+        test("errors: token verification failures (expired, wrong conference, bad keys, too large)") {
+            closing { c ->
+                val clock = c.add(ManualClock(FlowTests.START))
+                val platform = c.add(Platform(FlowTests.SEED, "k1", clock, PlatformOptions(tokenTtlSecs = 600)))
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
+                val other = alice.createConference("other", ConferenceOptions(isProtected = true))
+                val token = conf.ownerToken!!
+                val verifier = c.add(Verifier.fromJwks(platform.jwks()))
+                assertEq(FlowTests.START + 600, verifier.verify(token, clock.now).expiresAt, "platform token TTL")
+                verifier.verify(token, FlowTests.START + 600 + 60) // inside the leeway
+                expectError(ConfkitStatus.TOKEN_EXPIRED, "expired") { verifier.verify(token, FlowTests.START + 600 + 61) }
+                expectError(ConfkitStatus.TOKEN_EXPIRED, "expired") {
+                    verifier.verify(token, FlowTests.START + 601, leewaySecs = 0)
+                }
+                expectError(ConfkitStatus.TOKEN_WRONG_CONFERENCE, "not ${other.id}") {
+                    verifier.verify(token, clock.now, other.id)
+                }
+                expectError(ConfkitStatus.INVALID_ARGUMENT, "not a UUID") { verifier.verify(token, clock.now, "x") }
+                Platform(ByteArray(32) { 7 }, "k1").use { stranger ->
+                    Verifier.fromJwks(stranger.jwks()).use { v ->
+                        expectError(ConfkitStatus.TOKEN_INVALID, "signature") { v.verify(token, clock.now) }
+                    }
+                }
+                expectError(ConfkitStatus.KEY_INVALID, "") { Verifier.fromJwks("""{"keys":[{"kty":"RSA"}]}""").close() }
+                expectError(ConfkitStatus.KEY_INVALID, "32 bytes, got 5") { Verifier.fromPublicKey("k", ByteArray(5)).close() }
+                expectError(ConfkitStatus.KEY_INVALID, "32 bytes, got 31") { Platform(ByteArray(31)).close() }
+                expectError(ConfkitStatus.KEY_INVALID, "key id") { Platform(null, "").close() }
+                val huge = "{\"keys\":[" + " ".repeat(1_100_000) + "]}"
+                expectError(ConfkitStatus.TOO_LARGE, "1 MiB") { Verifier.fromJwks(huge).close() }
+            }
+        }
+
+        test("errors: the exception carries status, raw code and message; error objects are freed") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val before = Confkit.liveObjects()
+                repeat(200) {
+                    val e = expectError(ConfkitStatus.CONFERENCE_NOT_FOUND, "not found") {
+                        alice.fetchConference(NO_SUCH_CONFERENCE)
+                    }
+                    assertEq(11, e.code, "raw code")
+                    assertTrue(e.toString().startsWith("ConfkitException(CONFERENCE_NOT_FOUND)")) { e.toString() }
+                }
+                assertEq(before, Confkit.liveObjects(), "no error object leaked")
+            }
+        }
+    }
+}
