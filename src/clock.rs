@@ -41,6 +41,12 @@ impl ManualClock {
         self.0.store(now, Ordering::SeqCst);
     }
 
+    /// The time it shows (also available through [`Clock::now`]).
+    #[must_use]
+    pub fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
     /// Moves the time forward by `secs` (saturating).
     pub fn advance(&self, secs: u64) {
         let _ = self
@@ -53,6 +59,6 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+        ManualClock::now(self)
     }
 }

@@ -55,8 +55,11 @@ pub(crate) struct Conference {
     pub created_at: u64,
     participants: Vec<Participant>,
     index: HashMap<ExternalId, usize>,
-    /// Indices of participants in the conference (joined, any connection state).
-    present: HashSet<usize>,
+    /// Indices of USER participants in the conference (joined, any connection state).
+    present_users: HashSet<usize>,
+    /// Indices of LISTENER participants in the conference. Kept apart so a
+    /// listener's audience (the users and itself) costs no walk over listeners.
+    present_listeners: HashSet<usize>,
     /// When an empty conference will be destroyed; `None` while someone is in it.
     pub expires_at: Option<u64>,
 }
@@ -77,7 +80,8 @@ impl Conference {
             created_at: now,
             participants: Vec::new(),
             index: HashMap::new(),
-            present: HashSet::new(),
+            present_users: HashSet::new(),
+            present_listeners: HashSet::new(),
             expires_at: Some(now.saturating_add(options.empty_ttl_secs)),
         }
     }
@@ -94,7 +98,7 @@ impl Conference {
             token_ttl_secs: self.options.token_ttl_secs,
             created_at: self.created_at,
             participant_count: self.participants.len(),
-            present_count: self.present.len(),
+            present_count: self.present_count(),
         }
     }
 
@@ -119,18 +123,33 @@ impl Conference {
     }
 
     pub fn present_count(&self) -> usize {
-        self.present.len()
+        self.present_users.len() + self.present_listeners.len()
+    }
+
+    /// Files participant `i` under the present set its status and type call for.
+    fn sort_presence(&mut self, i: usize) {
+        let Some(p) = self.participants.get(i) else {
+            return;
+        };
+        let (present, listener) = (
+            p.status.is_in_conference(),
+            p.kind == ParticipantType::Listener,
+        );
+        self.present_users.remove(&i);
+        self.present_listeners.remove(&i);
+        match (present, listener) {
+            (true, false) => self.present_users.insert(i),
+            (true, true) => self.present_listeners.insert(i),
+            (false, _) => false,
+        };
     }
 
     /// Adds a participant; the caller has checked the ID is new.
     pub fn add(&mut self, p: Participant) -> usize {
         let i = self.participants.len();
         self.index.insert(p.info.external_id().clone(), i);
-        let present = p.status.is_in_conference();
         self.participants.push(p);
-        if present {
-            self.present.insert(i);
-        }
+        self.sort_presence(i);
         i
     }
 
@@ -144,15 +163,11 @@ impl Conference {
     ) -> Option<R> {
         let p = self.participants.get_mut(i)?;
         let r = f(p);
-        if p.status.is_in_conference() {
-            self.present.insert(i);
-        } else {
-            self.present.remove(&i);
-            if p.session.is_some() {
-                p.session = None;
-            }
+        if !p.status.is_in_conference() {
+            p.session = None;
         }
-        self.expires_at = if self.present.is_empty() {
+        self.sort_presence(i);
+        self.expires_at = if self.present_count() == 0 {
             self.expires_at
                 .or(Some(now.saturating_add(self.options.empty_ttl_secs)))
         } else {
@@ -161,24 +176,24 @@ impl Conference {
         Some(r)
     }
 
-    /// The sessions that hear about a change to a participant of type `about`:
-    /// every connected session of a participant in the conference, except that
-    /// listeners do not hear about other listeners.
+    /// The sessions that hear about a change to participant `about`: every
+    /// connected session of a participant in the conference, except that
+    /// listeners do not hear about other listeners (they do hear about themselves).
     pub fn audience(&self, about: usize) -> Vec<SessionId> {
+        let session_of = |i: &usize| self.participants.get(*i).and_then(|p| p.session);
+        let users = self.present_users.iter().filter_map(session_of);
         let about_listener = self
             .participants
             .get(about)
             .is_some_and(|p| p.kind == ParticipantType::Listener);
-        self.present
-            .iter()
-            .filter_map(|&i| {
-                let p = self.participants.get(i)?;
-                if about_listener && p.kind == ParticipantType::Listener && i != about {
-                    return None;
-                }
-                p.session
-            })
-            .collect()
+        if about_listener {
+            let own = self.present_listeners.get(&about).and_then(session_of);
+            users.chain(own).collect()
+        } else {
+            users
+                .chain(self.present_listeners.iter().filter_map(session_of))
+                .collect()
+        }
     }
 
     /// The external IDs of every participant (for conference-wide notices).

@@ -845,30 +845,36 @@ impl Platform {
             };
             let conf = st.conference(id)?;
             let audience = conf.audience(idx);
-            if let Some(view) = conf.get(idx).map(Participant::view) {
+            // Events are built only when someone will receive them (a REST
+            // invite of thousands usually has no audience).
+            let view = (!audience.is_empty())
+                .then(|| conf.get(idx).map(Participant::view))
+                .flatten();
+            if let Some(view) = view {
                 let kind = match change {
                     Some((old, new)) if old != new => EventKind::ParticipantUpdated {
                         participant: view,
                         old_status: old,
                         new_status: new,
                     },
-                    Some(_) => EventKind::ParticipantAdded { participant: view },
-                    None => EventKind::ParticipantAdded { participant: view },
+                    _ => EventKind::ParticipantAdded { participant: view },
                 };
                 out.send(&audience, id, kind);
             }
             let delivery = if inv.notify {
                 let to = st.sessions_of(&inv.external_id);
-                out.send(
-                    &to,
-                    id,
-                    EventKind::InvitationReceived {
-                        conference_alias: conf_alias.clone(),
-                        inviter: inviter.clone(),
-                        token: token.clone(),
-                        permissions: protected.then_some(perms),
-                    },
-                );
+                if !to.is_empty() {
+                    out.send(
+                        &to,
+                        id,
+                        EventKind::InvitationReceived {
+                            conference_alias: conf_alias.clone(),
+                            inviter: inviter.clone(),
+                            token: token.clone(),
+                            permissions: protected.then_some(perms),
+                        },
+                    );
+                }
                 if to.is_empty() {
                     Delivery::NoOpenSession
                 } else {
@@ -1213,6 +1219,7 @@ impl State {
     /// Puts events into queues; returns the listeners to wake.
     fn deliver(&mut self, out: Outbox) -> Vec<(SessionId, Listener)> {
         let mut wake: Vec<(SessionId, Listener)> = Vec::new();
+        let mut woken: HashSet<SessionId> = HashSet::new();
         for (sid, conf, kind) in out.items {
             let Some(s) = self.sessions.get_mut(&sid) else {
                 continue;
@@ -1225,7 +1232,7 @@ impl State {
                 kind,
             });
             if let Some(l) = &s.listener {
-                if !wake.iter().any(|(w, _)| *w == sid) {
+                if woken.insert(sid) {
                     wake.push((sid, Arc::clone(l)));
                 }
             }

@@ -1,5 +1,7 @@
 //! The claims of a conference access token and their validation.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::revocation::RevocationList;
@@ -49,18 +51,28 @@ struct WireOut<'a> {
 /// Claims as read from a token. Every member but `nbf` is required; times are
 /// integers (a string or a float is refused); extra members are ignored, as JWT
 /// allows.
+///
+/// `conf` and the permission names are only looked at, so they are borrowed
+/// from the payload (`Cow`: owned only if the JSON string has escapes).
 #[derive(Deserialize)]
-struct WireIn {
+struct WireIn<'a> {
     iss: String,
     sub: String,
-    conf: String,
-    perms: Vec<String>,
+    #[serde(borrow)]
+    conf: Cow<'a, str>,
+    #[serde(borrow)]
+    perms: Vec<Name<'a>>,
     iat: u64,
     #[serde(default)]
     nbf: Option<u64>,
     exp: u64,
     jti: String,
 }
+
+/// A permission name, borrowed from the payload when it has no escapes (a bare
+/// `Vec<Cow<str>>` would allocate every element).
+#[derive(Deserialize)]
+struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
 
 impl Claims {
     /// Claims valid from `now` for `ttl_secs`, with a fresh random token id.
@@ -119,8 +131,8 @@ impl Claims {
             ExternalId::new(w.sub).map_err(|e| TokenError::Claims(format!("sub: {e}")))?;
         let conference =
             ConferenceId::parse(&w.conf).map_err(|e| TokenError::Claims(format!("conf: {e}")))?;
-        let permissions =
-            PermissionSet::from_names(&w.perms).map_err(|e| TokenError::UnknownPermission(e.0))?;
+        let permissions = PermissionSet::from_names(w.perms.iter().map(|n| &*n.0))
+            .map_err(|e| TokenError::UnknownPermission(e.0))?;
         if w.jti.is_empty() {
             return Err(TokenError::Claims("jti is empty".into()));
         }
