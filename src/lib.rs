@@ -3,6 +3,29 @@
 //! A pure, synchronous library: conferences, permission sets, Ed25519-signed
 //! conference access tokens, invitations and the participant lifecycle. The
 //! [`ffi`] module exposes it through a C ABI (header in `include/confkit.h`).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use confkit::platform::{ConferenceOptions, Delivery, Invitee, PlatformConfig};
+//! use confkit::{ExternalId, KeyId, ManualClock, ParticipantInfo, Platform, SigningKey};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = SigningKey::from_seed(&[7; 32], KeyId::new("key-1")?);
+//! let clock = ManualClock::new(1_700_000_000);
+//! let platform = Platform::with_config(key, Arc::new(clock), PlatformConfig::default());
+//! let alice = platform.open_session(ParticipantInfo::new(ExternalId::new("alice")?, "Alice", None)?);
+//! let options = ConferenceOptions { protected: true, ..Default::default() };
+//! let created = platform.create_conference(alice, "team-sync", options)?;
+//! platform.join(alice, created.conference.id, created.owner_token.as_deref())?;
+//! let bob = ExternalId::new("bob")?;
+//! let results = platform.invite(alice, created.conference.id, &[Invitee::new(bob, None)])?;
+//! assert_eq!(results[0].delivery, Delivery::NoOpenSession); // bob has no session yet
+//! for event in platform.drain_events(alice)? {
+//!     println!("{}", event.to_json());
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
