@@ -1,0 +1,431 @@
+//! Token mint / verify against raw Ed25519 and against `jsonwebtoken`.
+//!
+//! One criterion group, so the six figures are comparable, all on the same
+//! realistic claims (9 default permissions, a UUID conference, a 3 h lifetime).
+//! After criterion, `ratios()` times the six operations interleaved in rounds
+//! and prints the ratios that the targets are about (criterion 0.8 does not
+//! hand its means back to the caller).
+
+use std::hint::black_box;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use confkit::token::{jws, Claims, KeyId, KeyRing, SigningKey, Validation, DEFAULT_TOKEN_TTL_SECS};
+use confkit::{ConferenceId, ExternalId, PermissionSet};
+use criterion::{criterion_group, Criterion};
+use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+
+/// The fixed PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410): the DER
+/// is this prefix followed by the 32-byte seed.
+const PKCS8_ED25519_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+const SEED: [u8; 32] = [0x5a; 32];
+
+/// The claims as a `jsonwebtoken` user would declare them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct JwtClaims {
+    iss: String,
+    sub: String,
+    conf: String,
+    perms: Vec<String>,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+    jti: String,
+}
+
+/// Everything the six operations need, built once.
+struct Fixture {
+    key: SigningKey,
+    /// The public key, as the ring holds it (decompressed).
+    vk: VerifyingKey,
+    ring: KeyRing,
+    claims: Claims,
+    now: u64,
+    /// Our token and its signing input / signature, for the raw baselines.
+    token: String,
+    signing_input: Vec<u8>,
+    signature: Signature,
+    jwt_claims: JwtClaims,
+    jwt_header: Header,
+    encoding_key: EncodingKey,
+    decoding_key: DecodingKey,
+    jwt_validation: jsonwebtoken::Validation,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        // jsonwebtoken checks `exp` against the real clock, so use it.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let key = SigningKey::from_seed(&SEED, KeyId::new("2025-01-platform-key").unwrap());
+        let ring = KeyRing::with_key(key.kid().clone(), key.verifying_key()).unwrap();
+        let claims = Claims::new(
+            "https://platform.example.com",
+            ExternalId::new("user-7f3c9a41@example.com").unwrap(),
+            ConferenceId::random(),
+            PermissionSet::DEFAULT_INVITEE,
+            now,
+            DEFAULT_TOKEN_TTL_SECS,
+        );
+        let token = key.mint(&claims);
+        let (signing_input, sig64) = token.rsplit_once('.').unwrap();
+        let signature = Signature::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sig64)
+                .unwrap(),
+        )
+        .unwrap();
+
+        let jwt_claims = JwtClaims {
+            iss: claims.issuer.clone(),
+            sub: claims.subject.as_str().to_owned(),
+            conf: claims.conference.to_string(),
+            perms: claims.permissions.names().map(String::from).collect(),
+            iat: claims.issued_at,
+            nbf: claims.not_before,
+            exp: claims.expires_at,
+            jti: claims.token_id.clone(),
+        };
+        let mut jwt_header = Header::new(Algorithm::EdDSA);
+        jwt_header.kid = Some(key.kid().as_str().to_owned());
+
+        let mut der = PKCS8_ED25519_PREFIX.to_vec();
+        der.extend_from_slice(&SEED);
+        let encoding_key = EncodingKey::from_ed_der(&der);
+        let x = ring.to_jwks().keys[0].x.clone();
+        let decoding_key = DecodingKey::from_ed_components(&x).unwrap();
+        let jwt_validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
+
+        let fixture = Fixture {
+            signing_input: signing_input.as_bytes().to_vec(),
+            signature,
+            vk: key.verifying_key(),
+            key,
+            ring,
+            claims,
+            now,
+            token,
+            jwt_claims,
+            jwt_header,
+            encoding_key,
+            decoding_key,
+            jwt_validation,
+        };
+        fixture.check();
+        fixture
+    }
+
+    /// Every operation succeeds and they agree, outside the timed loops.
+    fn check(&self) {
+        assert_eq!(
+            self.ring.verify(&self.token, &self.validation()),
+            Ok(self.claims.clone())
+        );
+        self.vk
+            .verify_strict(&self.signing_input, &self.signature)
+            .unwrap();
+        assert!(self.raw_verify_strict());
+        assert_eq!(self.raw_sign(), self.signature);
+        // jsonwebtoken reads our token, with its `exp` check on.
+        assert!(self.jwt_validation.validate_exp);
+        assert!(self.jwt_validation.required_spec_claims.contains("exp"));
+        assert_eq!(self.jsonwebtoken_decode(), self.jwt_claims);
+        // And we read jsonwebtoken's token: same header members, so same size.
+        let theirs = self.jsonwebtoken_encode();
+        assert_eq!(
+            self.ring.verify(&theirs, &self.validation()),
+            Ok(self.claims.clone())
+        );
+        // Same signing-input length for the raw baselines.
+        let ours = self.key.mint(&self.claims);
+        assert_eq!(ours, self.token);
+        assert_eq!(
+            ours.rsplit_once('.').unwrap().0.len(),
+            self.signing_input.len()
+        );
+    }
+
+    fn validation(&self) -> Validation<'static> {
+        Validation::new(self.now, self.claims.conference)
+    }
+
+    fn raw_sign(&self) -> Signature {
+        self.key.dalek().sign(black_box(&self.signing_input))
+    }
+
+    fn mint(&self) -> String {
+        self.key.mint(black_box(&self.claims))
+    }
+
+    fn jsonwebtoken_encode(&self) -> String {
+        jsonwebtoken::encode(
+            black_box(&self.jwt_header),
+            black_box(&self.jwt_claims),
+            &self.encoding_key,
+        )
+        .unwrap()
+    }
+
+    fn raw_verify_strict(&self) -> bool {
+        self.vk
+            .verify_strict(black_box(&self.signing_input), black_box(&self.signature))
+            .is_ok()
+    }
+
+    fn verify(&self) -> Claims {
+        self.ring
+            .verify(black_box(&self.token), &self.validation())
+            .unwrap()
+    }
+
+    fn jsonwebtoken_decode(&self) -> JwtClaims {
+        jsonwebtoken::decode::<JwtClaims>(
+            black_box(&self.token),
+            &self.decoding_key,
+            &self.jwt_validation,
+        )
+        .unwrap()
+        .claims
+    }
+}
+
+fn bench_tokens(c: &mut Criterion) {
+    let f = Fixture::new();
+    let mut group = c.benchmark_group("tokens");
+    group.bench_function("raw_sign", |b| b.iter(|| f.raw_sign()));
+    group.bench_function("mint", |b| b.iter(|| f.mint()));
+    group.bench_function("jsonwebtoken_encode", |b| {
+        b.iter(|| f.jsonwebtoken_encode())
+    });
+    group.bench_function("raw_verify_strict", |b| b.iter(|| f.raw_verify_strict()));
+    group.bench_function("verify", |b| b.iter(|| f.verify()));
+    group.bench_function("jsonwebtoken_decode", |b| {
+        b.iter(|| f.jsonwebtoken_decode())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_tokens);
+
+/// Rounds of the interleaved timing pass, and iterations of each op per round
+/// (2000 iterations of each op in all). Short rounds, so that preemption by
+/// other processes spoils few of them and the median stays put.
+const ROUNDS: usize = 1000;
+const PER_ROUND: usize = 2;
+/// Rounds run first and discarded.
+const WARM_UP_ROUNDS: usize = 50;
+
+fn time_per_op(mut op: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..PER_ROUND {
+        op();
+    }
+    start.elapsed().as_nanos() as f64 / PER_ROUND as f64
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// A named operation of the timing pass.
+type Op<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
+/// Times `ops` interleaved in rounds (so drift in clock speed or load from
+/// elsewhere hits them alike); returns each op's median and best-round ns/op.
+fn interleaved(ops: &mut [Op<'_>]) -> Vec<(f64, f64)> {
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(ROUNDS); ops.len()];
+    for round in 0..WARM_UP_ROUNDS + ROUNDS {
+        for ((_, op), s) in ops.iter_mut().zip(samples.iter_mut()) {
+            let t = time_per_op(op);
+            if round >= WARM_UP_ROUNDS {
+                s.push(t);
+            }
+        }
+    }
+    samples
+        .into_iter()
+        .map(|s| {
+            let best = s.iter().copied().fold(f64::INFINITY, f64::min);
+            (median(s), best)
+        })
+        .collect()
+}
+
+fn print_times(ops: &[Op<'_>], times: &[(f64, f64)]) {
+    println!("  {:<34} {:>10} {:>11}", "op", "median", "best round");
+    for ((name, _), (median, best)) in ops.iter().zip(times) {
+        println!("  {name:<34} {median:>7.0} ns {best:>8.0} ns");
+    }
+}
+
+/// Times the six operations interleaved in rounds, takes each one's median
+/// ns/op over the rounds, and prints the ratios the targets are about; then a
+/// breakdown of where verification time goes.
+fn ratios() {
+    let f = Fixture::new();
+    let mut ops: Vec<Op<'_>> = vec![
+        (
+            "raw_sign",
+            Box::new(|| {
+                black_box(f.raw_sign());
+            }),
+        ),
+        (
+            "mint",
+            Box::new(|| {
+                black_box(f.mint());
+            }),
+        ),
+        (
+            "jsonwebtoken_encode",
+            Box::new(|| {
+                black_box(f.jsonwebtoken_encode());
+            }),
+        ),
+        (
+            "raw_verify_strict",
+            Box::new(|| {
+                black_box(f.raw_verify_strict());
+            }),
+        ),
+        (
+            "verify",
+            Box::new(|| {
+                black_box(f.verify());
+            }),
+        ),
+        (
+            "jsonwebtoken_decode",
+            Box::new(|| {
+                black_box(f.jsonwebtoken_decode());
+            }),
+        ),
+    ];
+    let times = interleaved(&mut ops);
+    let m: Vec<f64> = times.iter().map(|t| t.0).collect();
+    let [raw_sign, mint, jwt_encode, raw_verify, verify, jwt_decode] = m[..] else {
+        unreachable!()
+    };
+
+    println!();
+    println!(
+        "Interleaved timing: median ns/op over {ROUNDS} rounds of {PER_ROUND} iterations each"
+    );
+    print_times(&ops, &times);
+    println!();
+    println!(
+        "  {:<30} {:>8}  {:<8} result",
+        "ratio", "measured", "target"
+    );
+    let rows = [
+        (
+            "mint / raw_sign",
+            mint / raw_sign,
+            "<= 1.10",
+            mint / raw_sign <= 1.10,
+        ),
+        (
+            "verify / raw_verify_strict",
+            verify / raw_verify,
+            "<= 1.10",
+            verify / raw_verify <= 1.10,
+        ),
+        (
+            "jsonwebtoken_encode / mint",
+            jwt_encode / mint,
+            ">= 1.80",
+            jwt_encode / mint >= 1.80,
+        ),
+        (
+            "jsonwebtoken_decode / verify",
+            jwt_decode / verify,
+            ">= 1.30",
+            jwt_decode / verify >= 1.30,
+        ),
+    ];
+    for (name, ratio, target, met) in rows {
+        println!(
+            "  {name:<30} {ratio:>8.3}  {target:<8} {}",
+            if met { "met" } else { "MISSED" }
+        );
+    }
+    drop(ops);
+    breakdown(&f);
+}
+
+/// Where the time of a verification goes: the pieces jsonwebtoken and confkit
+/// do differently (point decompression, strict vs plain equation, parsing).
+fn breakdown(f: &Fixture) {
+    let public = *f.vk.as_bytes();
+    let (_, payload) = jws::verify(&f.token, |_| Ok(&f.vk)).unwrap();
+    let validation = f.validation();
+    let mut ops: Vec<Op<'_>> = vec![
+        (
+            "raw_verify_strict",
+            Box::new(|| {
+                black_box(f.raw_verify_strict());
+            }),
+        ),
+        (
+            "raw_verify (plain, non-strict)",
+            Box::new(|| {
+                black_box(
+                    f.vk.verify(black_box(&f.signing_input), black_box(&f.signature))
+                        .is_ok(),
+                );
+            }),
+        ),
+        (
+            "VerifyingKey::from_bytes",
+            Box::new(|| {
+                black_box(VerifyingKey::from_bytes(black_box(&public)).is_ok());
+            }),
+        ),
+        (
+            "jws::verify (no claims)",
+            Box::new(|| {
+                black_box(jws::verify(black_box(&f.token), |_| Ok(&f.vk)).is_ok());
+            }),
+        ),
+        (
+            "Claims::from_json + check",
+            Box::new(|| {
+                let c = Claims::from_json(black_box(&payload)).unwrap();
+                {
+                    black_box(validation.check(&c).is_ok());
+                };
+            }),
+        ),
+        (
+            "Claims::to_json",
+            Box::new(|| {
+                black_box(f.claims.to_json());
+            }),
+        ),
+    ];
+    let times = interleaved(&mut ops);
+    println!();
+    println!("Breakdown (same method):");
+    print_times(&ops, &times);
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs each
+    // benchmark once as a test and does not need the timing pass.
+    if std::env::args().any(|a| a == "--bench") {
+        ratios();
+    }
+}
