@@ -1,0 +1,201 @@
+//! Being in a conference: join, listen, media reports, leave, decline, kick.
+
+use super::*;
+
+impl Platform {
+    /// Joins as a USER (sends and receives). Protected conferences need a token
+    /// for this user and conference that grants JOIN and is not revoked.
+    pub fn join(&self, sid: SessionId, id: ConferenceId, token: Option<&str>) -> Result<Joined> {
+        self.enter(sid, id, token, ParticipantType::User)
+    }
+
+    /// Joins as a LISTENER (receives only; needs JOIN too in protected conferences).
+    pub fn listen(&self, sid: SessionId, id: ConferenceId, token: Option<&str>) -> Result<Joined> {
+        self.enter(sid, id, token, ParticipantType::Listener)
+    }
+
+    pub(super) fn enter(
+        &self,
+        sid: SessionId,
+        id: ConferenceId,
+        token: Option<&str>,
+        kind: ParticipantType,
+    ) -> Result<Joined> {
+        // The signature check is the expensive part: do it before taking the
+        // lock; revocation is checked under it. Errors surface in the order
+        // session, conference, token.
+        let verified = token.map(|t| {
+            let v = Validation::new(self.clock.now(), id).with_leeway(self.config.leeway_secs);
+            self.ring.read().verify(t, &v)
+        });
+        self.run(|st, out, now| {
+            let info = st.session(sid)?.info.clone();
+            let user = info.external_id().clone();
+            let conf = st.conference(id)?;
+            let existing = conf.index_of(&user);
+            let claims = match verified {
+                Some(result) => {
+                    let claims = result?;
+                    st.revocations.check(&claims)?;
+                    if claims.subject != user {
+                        return Err(PlatformError::TokenSubject {
+                            token_subject: claims.subject.to_string(),
+                            session_user: user.to_string(),
+                        });
+                    }
+                    if !claims.allows(Permission::Join) {
+                        return Err(PlatformError::MissingPermission {
+                            who: user,
+                            permission: Permission::Join,
+                        });
+                    }
+                    Some(claims)
+                }
+                None if conf.options.protected => {
+                    return Err(PlatformError::TokenRequired(id.to_string()))
+                }
+                None => None,
+            };
+            let current = existing.and_then(|i| conf.get(i));
+            let old_status = current.map(|p| p.status);
+            let new_status = match old_status {
+                Some(s) => s.apply(LifecycleEvent::Join)?,
+                None => ParticipantStatus::Connecting,
+            };
+            let was_present = old_status.is_some_and(ParticipantStatus::is_in_conference);
+            if let Some(limit) = conf.options.participant_limit {
+                if !was_present && conf.present_count() >= limit as usize {
+                    return Err(PlatformError::AtMaxCapacity { limit });
+                }
+            }
+            let permissions = match (&claims, current) {
+                (Some(c), _) => c.permissions,
+                (None, _) if conf.is_owner(&user) => PermissionSet::ALL,
+                (None, Some(p)) => p.permissions,
+                (None, None) => PermissionSet::DEFAULT_INVITEE,
+            };
+            let replaced = current.and_then(|p| p.session).filter(|s| *s != sid);
+
+            // Validated: from here on nothing fails.
+            let conf = st.conference_mut(id)?;
+            let expiry_before = conf.expires_at;
+            let idx = match existing {
+                Some(i) => {
+                    conf.update(i, now, |p| {
+                        p.status = new_status;
+                        p.kind = kind;
+                        p.permissions = permissions;
+                        p.info = info;
+                        p.session = Some(sid);
+                        if let Some(c) = &claims {
+                            if !p.token_ids.iter().any(|j| **j == *c.token_id) {
+                                p.token_ids.push(c.token_id.clone().into_boxed_str());
+                            }
+                        }
+                    });
+                    i
+                }
+                None => conf.add(Participant {
+                    info,
+                    status: new_status,
+                    kind,
+                    permissions,
+                    session: Some(sid),
+                    token_ids: claims
+                        .iter()
+                        .map(|c| c.token_id.clone().into_boxed_str())
+                        .collect(),
+                }),
+            };
+            let view = conf.get(idx).map(Participant::view);
+            let audience = conf.audience(idx);
+            st.sync_expiry(id, expiry_before);
+            if let Some(view) = view {
+                let kind = match old_status {
+                    Some(old) => EventKind::ParticipantUpdated {
+                        participant: view,
+                        old_status: old,
+                        new_status,
+                    },
+                    None => EventKind::ParticipantAdded { participant: view },
+                };
+                out.send(&audience, id, kind);
+            }
+            if let Some(old_sid) = replaced {
+                out.send(&[old_sid], id, EventKind::Switched { external_id: user });
+                if let Some(s) = st.sessions.get_mut(&old_sid) {
+                    s.joined.remove(&id);
+                }
+            }
+            if let Some(s) = st.sessions.get_mut(&sid) {
+                s.joined.insert(id);
+            }
+            Ok(Joined {
+                status: new_status,
+                permissions,
+                switched: replaced.is_some(),
+            })
+        })
+    }
+
+    /// Reports what the media layer saw for this session's participant:
+    /// CONNECTED, MEDIA_TROUBLE, RECOVERED, FAILURE or IDLE.
+    pub fn report(
+        &self,
+        sid: SessionId,
+        id: ConferenceId,
+        event: LifecycleEvent,
+    ) -> Result<ParticipantStatus> {
+        use LifecycleEvent as E;
+        if !matches!(
+            event,
+            E::Connected | E::MediaTrouble | E::Recovered | E::Failure | E::Idle
+        ) {
+            return Err(PlatformError::InvalidInput(format!(
+                "{event} is not a media report"
+            )));
+        }
+        self.run(|st, out, now| {
+            let idx = st.connected_index(sid, id)?;
+            st.change_status(id, idx, event, now, out, None)
+        })
+    }
+
+    /// Leaves the conference this session is connected to.
+    pub fn leave(&self, sid: SessionId, id: ConferenceId) -> Result<()> {
+        self.run(|st, out, now| st.leave_inner(sid, id, now, out))
+    }
+
+    /// Declines the session user's invitation (RESERVED → DECLINE).
+    pub fn decline(&self, sid: SessionId, id: ConferenceId) -> Result<()> {
+        self.run(|st, out, now| {
+            let user = st.session(sid)?.info.external_id().clone();
+            let idx = st
+                .conference(id)?
+                .index_of(&user)
+                .ok_or(PlatformError::ParticipantNotFound(user))?;
+            st.change_status(id, idx, LifecycleEvent::Decline, now, out, None)
+                .map(|_| ())
+        })
+    }
+
+    /// Removes a participant (owner or KICK holder). Every token issued to them
+    /// before now stops admitting them; only a new invitation brings them back.
+    pub fn kick(&self, sid: SessionId, id: ConferenceId, target: &ExternalId) -> Result<()> {
+        self.run(|st, out, now| {
+            let user = st.session(sid)?.info.external_id().clone();
+            let conf = st.conference(id)?;
+            let p = conf
+                .find(&user)
+                .filter(|p| p.status.is_in_conference())
+                .ok_or_else(|| PlatformError::NotInConference(user.clone()))?;
+            if !conf.is_owner(&user) && !p.permissions.contains(Permission::Kick) {
+                return Err(PlatformError::MissingPermission {
+                    who: user,
+                    permission: Permission::Kick,
+                });
+            }
+            st.kick_inner(id, target, now, out)
+        })
+    }
+}

@@ -1,0 +1,231 @@
+//! The platform's state under its lock, and the operations on it that every
+//! public operation shares.
+
+use super::*;
+
+impl State {
+    pub(super) fn session(&self, sid: SessionId) -> Result<&Session> {
+        self.sessions
+            .get(&sid)
+            .ok_or(PlatformError::SessionNotFound(sid))
+    }
+
+    pub(super) fn session_mut(&mut self, sid: SessionId) -> Result<&mut Session> {
+        self.sessions
+            .get_mut(&sid)
+            .ok_or(PlatformError::SessionNotFound(sid))
+    }
+
+    pub(super) fn sessions_of(&self, user: &ExternalId) -> Vec<SessionId> {
+        self.by_user.get(user).cloned().unwrap_or_default()
+    }
+
+    pub(super) fn conference(&self, id: ConferenceId) -> Result<&Conference> {
+        self.conferences.get(&id).ok_or_else(|| self.not_found(id))
+    }
+
+    pub(super) fn conference_mut(&mut self, id: ConferenceId) -> Result<&mut Conference> {
+        if !self.conferences.contains_key(&id) {
+            return Err(self.not_found(id));
+        }
+        self.conferences
+            .get_mut(&id)
+            .ok_or(PlatformError::ConferenceNotFound(id.to_string()))
+    }
+
+    pub(super) fn not_found(&self, id: ConferenceId) -> PlatformError {
+        if self.destroyed.contains(&id) {
+            PlatformError::ConferenceDestroyed(id.to_string())
+        } else {
+            PlatformError::ConferenceNotFound(id.to_string())
+        }
+    }
+
+    /// The index of the participant this session is connected as.
+    pub(super) fn connected_index(&self, sid: SessionId, id: ConferenceId) -> Result<usize> {
+        let user = self.session(sid)?.info.external_id();
+        let conf = self.conference(id)?;
+        conf.index_of(user)
+            .filter(|&i| conf.get(i).is_some_and(|p| p.session == Some(sid)))
+            .ok_or_else(|| PlatformError::NotInConference(user.clone()))
+    }
+
+    /// Applies a lifecycle event to one participant and tells the audience.
+    /// `also` hears about it too (e.g. the kicked participant's own session).
+    pub(super) fn change_status(
+        &mut self,
+        id: ConferenceId,
+        idx: usize,
+        event: LifecycleEvent,
+        now: u64,
+        out: &mut Outbox,
+        also: Option<SessionId>,
+    ) -> Result<ParticipantStatus> {
+        let conf = self.conference(id)?;
+        let p = conf
+            .get(idx)
+            .ok_or(PlatformError::InvalidInput("participant index".into()))?;
+        let old = p.status;
+        let new = old.apply(event)?;
+        let leaving_session = p.session.filter(|_| !new.is_in_conference());
+        let mut audience = conf.audience(idx);
+        let expiry_before = conf.expires_at;
+        let conf = self.conference_mut(id)?;
+        conf.update(idx, now, |p| p.status = new);
+        let view = conf.get(idx).map(Participant::view);
+        self.sync_expiry(id, expiry_before);
+        if let Some(s) = also {
+            if !audience.contains(&s) {
+                audience.push(s);
+            }
+        }
+        if let Some(view) = view {
+            out.send(
+                &audience,
+                id,
+                EventKind::ParticipantUpdated {
+                    participant: view,
+                    old_status: old,
+                    new_status: new,
+                },
+            );
+        }
+        if let Some(s) = leaving_session.and_then(|s| self.sessions.get_mut(&s)) {
+            s.joined.remove(&id);
+        }
+        Ok(new)
+    }
+
+    pub(super) fn leave_inner(
+        &mut self,
+        sid: SessionId,
+        id: ConferenceId,
+        now: u64,
+        out: &mut Outbox,
+    ) -> Result<()> {
+        let idx = self.connected_index(sid, id)?;
+        self.change_status(id, idx, LifecycleEvent::Leave, now, out, None)
+            .map(|_| ())
+    }
+
+    pub(super) fn kick_inner(
+        &mut self,
+        id: ConferenceId,
+        target: &ExternalId,
+        now: u64,
+        out: &mut Outbox,
+    ) -> Result<()> {
+        let conf = self.conference(id)?;
+        if conf.is_owner(target) {
+            return Err(PlatformError::OwnerNotKickable);
+        }
+        let idx = conf
+            .index_of(target)
+            .ok_or_else(|| PlatformError::ParticipantNotFound(target.clone()))?;
+        let kicked_session = conf.get(idx).and_then(|p| p.session);
+        self.change_status(id, idx, LifecycleEvent::Kick, now, out, kicked_session)?;
+        let jtis = self
+            .conference_mut(id)?
+            .update(idx, now, |p| std::mem::take(&mut p.token_ids))
+            .unwrap_or_default();
+        for jti in jtis {
+            self.revocations.revoke_token(jti.into_string());
+        }
+        // Tokens issued within the kick's own second are caught by id above;
+        // anything older is caught by time, even tokens we never saw.
+        self.revocations.revoke_subject(id, target.clone(), now);
+        Ok(())
+    }
+
+    pub(super) fn destroy(&mut self, id: ConferenceId, reason: EndReason, out: &mut Outbox) {
+        let Some(conf) = self.conferences.remove(&id) else {
+            return;
+        };
+        self.aliases.remove(conf.alias.key());
+        if let Some(t) = conf.expires_at {
+            self.expiry.remove(&(t, id));
+        }
+        self.destroyed.insert(id);
+        self.revocations.forget_conference(id);
+        let mut to: Vec<SessionId> = conf
+            .external_ids()
+            .flat_map(|u| self.sessions_of(u))
+            .collect();
+        to.sort_unstable();
+        to.dedup();
+        for s in &to {
+            if let Some(sess) = self.sessions.get_mut(s) {
+                sess.joined.remove(&id);
+            }
+        }
+        out.send(&to, id, EventKind::ConferenceEnded { reason });
+    }
+
+    /// Keeps the expiry index in step after a conference's deadline may have moved.
+    pub(super) fn sync_expiry(&mut self, id: ConferenceId, before: Option<u64>) {
+        let after = self.conferences.get(&id).and_then(|c| c.expires_at);
+        if before != after {
+            if let Some(t) = before {
+                self.expiry.remove(&(t, id));
+            }
+            if let Some(t) = after {
+                self.expiry.insert((t, id));
+            }
+        }
+    }
+
+    pub(super) fn expire_due(&mut self, now: u64, out: &mut Outbox) -> usize {
+        let mut count = 0;
+        while let Some(&(deadline, id)) = self.expiry.first() {
+            if deadline > now {
+                break;
+            }
+            self.expiry.pop_first();
+            let still_due = self
+                .conferences
+                .get(&id)
+                .is_some_and(|c| c.expires_at.is_some_and(|t| t <= now));
+            if still_due {
+                self.destroy(id, EndReason::Expired, out);
+                count += 1;
+            }
+        }
+        count
+    }
+
+    pub(super) fn remove_session(&mut self, sid: SessionId) -> Option<Session> {
+        let s = self.sessions.remove(&sid)?;
+        let user = s.info.external_id();
+        if let Some(list) = self.by_user.get_mut(user) {
+            list.retain(|x| *x != sid);
+            if list.is_empty() {
+                self.by_user.remove(user);
+            }
+        }
+        Some(s)
+    }
+
+    /// Puts events into queues; returns the listeners to wake.
+    pub(super) fn deliver(&mut self, out: Outbox) -> Vec<(SessionId, Listener)> {
+        let mut wake: Vec<(SessionId, Listener)> = Vec::new();
+        let mut woken: HashSet<SessionId> = HashSet::new();
+        for (sid, conf, kind) in out.items {
+            let Some(s) = self.sessions.get_mut(&sid) else {
+                continue;
+            };
+            let sequence = s.next_sequence;
+            s.next_sequence += 1;
+            s.queue.push_back(Event {
+                sequence,
+                conference_id: conf,
+                kind,
+            });
+            if let Some(l) = &s.listener {
+                if woken.insert(sid) {
+                    wake.push((sid, Arc::clone(l)));
+                }
+            }
+        }
+        wake
+    }
+}
