@@ -896,7 +896,9 @@ confkit_status confkit_session_pending_events(const struct confkit_session *sess
  * Sets the session's listener, replacing (and releasing) any earlier one; a
  * NULL `callback` just clears it. `release` (may be NULL) is called with
  * `user_data` when the listener is replaced, cleared, or the session closed.
- * On failure `release` is not called: `user_data` stays the caller's.
+ * On failure `release` is not called: `user_data` stays the caller's. With
+ * a NULL `callback`, `user_data` and `release` are ignored (nothing is kept,
+ * so nothing is released).
  */
 confkit_status confkit_session_set_listener(const struct confkit_session *session,
                                             confkit_listener_fn callback,

@@ -104,6 +104,12 @@ impl ExternalId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The ID as an owned string.
+    #[must_use]
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 impl fmt::Display for ExternalId {

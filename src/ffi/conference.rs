@@ -8,7 +8,8 @@ use std::ffi::{c_char, CString};
 use super::session::confkit_session;
 use super::{
     arg_opt_str, arg_out, arg_ref, arg_str, buffer_from, c_string, confkit_buffer, confkit_error,
-    confkit_status, free_raw, guard, guard_or, into_raw, write_out, FfiError, FfiResult,
+    confkit_status, free_raw, guard, guard_or, into_raw, owned_c_string, write_out, FfiError,
+    FfiResult,
 };
 use crate::error::ErrorCode;
 use crate::identity::{ConferenceId, ExternalId};
@@ -45,7 +46,7 @@ pub struct confkit_conference_info {
 impl confkit_conference_info {
     fn new(info: ConferenceInfo, is_new: bool) -> Self {
         confkit_conference_info {
-            id: c_string(&info.id.to_string()),
+            id: owned_c_string(info.id.to_string()),
             alias: c_string(&info.alias),
             owner: c_string(info.owner.as_str()),
             info,

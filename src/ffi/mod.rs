@@ -311,7 +311,15 @@ pub(crate) fn write_out<T>(out: *mut T, value: T) {
 
 /// A NUL-terminated copy of `s` (NULs replaced) for `const char *` getters.
 pub(crate) fn c_string(s: &str) -> CString {
-    CString::new(s.replace('\0', "\u{fffd}")).unwrap_or_default()
+    owned_c_string(s.to_owned())
+}
+
+/// As [`c_string`], reusing the string's buffer.
+pub(crate) fn owned_c_string(s: String) -> CString {
+    CString::new(s).unwrap_or_else(|e| {
+        let text = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{fffd}");
+        CString::new(text).unwrap_or_default()
+    })
 }
 
 /// The library's name and version, e.g. "confkit 0.1.0". Static; never NULL.

@@ -1,6 +1,5 @@
 //! Permission bits and names, participant status codes and names.
 
-use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
@@ -15,8 +14,10 @@ pub const CONFKIT_PERMISSIONS_ALL: u32 = 0xFFF;
 pub const CONFKIT_PERMISSIONS_DEFAULT: u32 = 0x3FE;
 
 /// Interned NUL-terminated copies of every static name confkit hands out.
-fn table() -> &'static HashMap<&'static str, CString> {
-    static TABLE: OnceLock<HashMap<&'static str, CString>> = OnceLock::new();
+/// A plain vector (looked up linearly: about fifty short names) so every
+/// string stays reachable from the start of an allocation, as leak checkers expect.
+fn table() -> &'static [(&'static str, CString)] {
+    static TABLE: OnceLock<Vec<(&'static str, CString)>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let names = ErrorCode::ALL
             .iter()
@@ -32,8 +33,9 @@ fn table() -> &'static HashMap<&'static str, CString> {
 /// A static C string for one of confkit's static names ("UNKNOWN" otherwise).
 pub(crate) fn static_c_str(name: &str) -> *const c_char {
     table()
-        .get(name)
-        .map_or(c"UNKNOWN".as_ptr(), |c| c.as_ptr())
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(c"UNKNOWN".as_ptr(), |(_, c)| c.as_ptr())
 }
 
 /// The stable name of the permission with this bit index (0..=11), e.g.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::platform::confkit_platform;
 use super::{
     arg_opt_str, arg_out, arg_ref, arg_str, c_string, confkit_error, confkit_status, free_raw,
-    guard, guard_or, into_raw, names::static_c_str, write_out,
+    guard, guard_or, into_raw, names::static_c_str, owned_c_string, write_out,
 };
 use crate::event::{Event, EventKind};
 use crate::identity::{ExternalId, ParticipantInfo};
@@ -70,8 +70,8 @@ impl confkit_event {
             kind: 0,
             type_name: "UNKNOWN",
             sequence: e.sequence,
-            conference_id: c_string(&e.conference_id.to_string()),
-            json: c_string(&e.to_json()),
+            conference_id: owned_c_string(e.conference_id.to_string()),
+            json: owned_c_string(e.to_json()),
             external_id: None,
             alias: None,
             token: None,
@@ -281,7 +281,9 @@ impl Drop for HostListener {
 /// Sets the session's listener, replacing (and releasing) any earlier one; a
 /// NULL `callback` just clears it. `release` (may be NULL) is called with
 /// `user_data` when the listener is replaced, cleared, or the session closed.
-/// On failure `release` is not called: `user_data` stays the caller's.
+/// On failure `release` is not called: `user_data` stays the caller's. With
+/// a NULL `callback`, `user_data` and `release` are ignored (nothing is kept,
+/// so nothing is released).
 #[no_mangle]
 pub unsafe extern "C" fn confkit_session_set_listener(
     session: *const confkit_session,

@@ -4,8 +4,8 @@
 use std::ffi::{c_char, CString};
 
 use super::{
-    arg_bytes, arg_opt_str, arg_out, arg_ref, arg_str, c_string, confkit_error, confkit_status,
-    free_raw, guard, guard_or, into_raw, write_out, FfiError,
+    arg_bytes, arg_opt_str, arg_out, arg_ref, arg_str, confkit_error, confkit_status, free_raw,
+    guard, guard_or, into_raw, owned_c_string, write_out, FfiError,
 };
 use crate::error::ErrorCode;
 use crate::identity::ConferenceId;
@@ -24,11 +24,30 @@ pub struct confkit_verifier {
 
 /// The claims of a verified token. Free with `confkit_claims_free`.
 pub struct confkit_claims {
-    claims: Claims,
+    permissions: u32,
+    issued_at: u64,
+    not_before: u64,
+    expires_at: u64,
     issuer: CString,
     subject: CString,
     conference: CString,
     token_id: CString,
+}
+
+impl confkit_claims {
+    /// Moves the claims' strings into C strings (no copies on the common path).
+    fn new(c: Claims) -> Self {
+        confkit_claims {
+            permissions: c.permissions.bits(),
+            issued_at: c.issued_at,
+            not_before: c.not_before,
+            expires_at: c.expires_at,
+            conference: owned_c_string(c.conference.to_string()),
+            issuer: owned_c_string(c.issuer),
+            subject: owned_c_string(c.subject.into_string()),
+            token_id: owned_c_string(c.token_id),
+        }
+    }
 }
 
 /// A verifier from a JWK set (JSON text, as served at
@@ -113,16 +132,7 @@ pub unsafe extern "C" fn confkit_verifier_verify(
         }
         .with_leeway(leeway_secs);
         let claims = v.ring.verify(token, &validation)?;
-        write_out(
-            out,
-            into_raw(confkit_claims {
-                issuer: c_string(&claims.issuer),
-                subject: c_string(claims.subject.as_str()),
-                conference: c_string(&claims.conference.to_string()),
-                token_id: c_string(&claims.token_id),
-                claims,
-            }),
-        );
+        write_out(out, into_raw(confkit_claims::new(claims)));
         Ok(())
     })
 }
@@ -173,7 +183,7 @@ pub unsafe extern "C" fn confkit_claims_token_id(claims: *const confkit_claims) 
 pub unsafe extern "C" fn confkit_claims_permissions(claims: *const confkit_claims) -> u32 {
     guard_or(0, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.permissions.bits())
+        unsafe { claims.as_ref() }.map_or(0, |c| c.permissions)
     })
 }
 /// `iat`, seconds since the epoch.
@@ -181,7 +191,7 @@ pub unsafe extern "C" fn confkit_claims_permissions(claims: *const confkit_claim
 pub unsafe extern "C" fn confkit_claims_issued_at(claims: *const confkit_claims) -> u64 {
     guard_or(0, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.issued_at)
+        unsafe { claims.as_ref() }.map_or(0, |c| c.issued_at)
     })
 }
 /// `nbf`, seconds since the epoch.
@@ -189,7 +199,7 @@ pub unsafe extern "C" fn confkit_claims_issued_at(claims: *const confkit_claims)
 pub unsafe extern "C" fn confkit_claims_not_before(claims: *const confkit_claims) -> u64 {
     guard_or(0, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.not_before)
+        unsafe { claims.as_ref() }.map_or(0, |c| c.not_before)
     })
 }
 /// `exp`, seconds since the epoch.
@@ -197,7 +207,7 @@ pub unsafe extern "C" fn confkit_claims_not_before(claims: *const confkit_claims
 pub unsafe extern "C" fn confkit_claims_expires_at(claims: *const confkit_claims) -> u64 {
     guard_or(0, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.expires_at)
+        unsafe { claims.as_ref() }.map_or(0, |c| c.expires_at)
     })
 }
 

@@ -1,0 +1,302 @@
+/*
+ * Offline verification on a device: a verifier from the platform's JWK set
+ * and from one raw public key; verify a token and read its claims; wrong
+ * conference, expiry (beyond the leeway), not-yet-valid, tampering, other
+ * algorithms, garbage and bad key material each give the right status, and
+ * a failed verification writes nothing.
+ */
+#include <stdbool.h>
+
+#include "check.h"
+
+#define T0 1700000000u
+#define TTL 3600u
+#define OTHER_CONF "00000000-0000-4000-8000-000000000000"
+
+/* Unpadded base64url decoding (what a JWK's "x" holds); returns the length. */
+static size_t b64url_decode(const char *in, uint8_t *out, size_t cap) {
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (const char *c = in; *c && *c != '"'; c++) {
+        int v;
+        if (*c >= 'A' && *c <= 'Z') v = *c - 'A';
+        else if (*c >= 'a' && *c <= 'z') v = *c - 'a' + 26;
+        else if (*c >= '0' && *c <= '9') v = *c - '0' + 52;
+        else if (*c == '-') v = 62;
+        else if (*c == '_') v = 63;
+        else fail_(__FILE__, __LINE__, "not base64url");
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            CHECK(n < cap);
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+static char *concat3(const char *a, const char *b, const char *c) {
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *s = malloc(n);
+    CHECK(s != NULL);
+    snprintf(s, n, "%s%s%s", a, b, c);
+    return s;
+}
+
+static confkit_claims *verify_ok(const confkit_verifier *v, const char *token, uint64_t now,
+                                 const char *conf, uint64_t leeway) {
+    confkit_claims *c = NULL;
+    CHECK_OK(confkit_verifier_verify(v, SV(token), now, conf ? (const uint8_t *)conf : NULL,
+                                     conf ? strlen(conf) : 0, leeway, &c, ERR));
+    CHECK(c != NULL);
+    return c;
+}
+
+/* A refused verification: the status, a message containing `needle`, and
+ * claims_out left alone. */
+static void verify_fails_(const char *file, int line, const confkit_verifier *v,
+                          const uint8_t *token, size_t token_len, uint64_t now, const char *conf,
+                          uint64_t leeway, confkit_status want, const char *needle) {
+    confkit_claims *sentinel = (confkit_claims *)&sentinel;
+    confkit_claims *c = sentinel;
+    g_err = NULL;
+    confkit_status st = confkit_verifier_verify(v, token, token_len, now,
+                                                conf ? (const uint8_t *)conf : NULL,
+                                                conf ? strlen(conf) : 0, leeway, &c, ERR);
+    check_status_(file, line, "confkit_verifier_verify", st, want, needle);
+    if (c != sentinel) fail_(file, line, "claims_out written on failure");
+}
+#define VERIFY_FAILS(v, tok, now, conf, leeway, want, needle)                            \
+    verify_fails_(__FILE__, __LINE__, (v), (const uint8_t *)(tok), strlen(tok), (now), (conf), \
+                  (leeway), (want), (needle))
+
+int main(void) {
+    confkit_clock *clock = NULL;
+    CHECK_OK(confkit_clock_new(T0, &clock, ERR));
+    uint8_t seed[32];
+    memset(seed, 0x11, sizeof seed);
+    confkit_platform_options opts = {0};
+    opts.token_ttl_secs = TTL;
+    confkit_platform *p = NULL;
+    CHECK_OK(confkit_platform_new_with(seed, STR("k1"), clock, &opts, &p, ERR));
+
+    /* Tokens to check: the owner's (every permission) and Bob's (chosen bits). */
+    confkit_session *alice = NULL, *bob = NULL;
+    CHECK_OK(confkit_session_open(p, STR("alice"), STR("Alice"), NULL, 0, &alice, ERR));
+    CHECK_OK(confkit_session_open(p, STR("bob"), STR("Bob"), NULL, 0, &bob, ERR));
+    confkit_conference_options o = {0};
+    o.is_protected = true;
+    confkit_conference_info *info = NULL;
+    confkit_buffer owner_buf = {0};
+    CHECK_OK(confkit_conference_create(alice, STR("Offline"), &o, &info, &owner_buf, ERR));
+    char *conf = dup_str(confkit_conference_info_id(info));
+    confkit_conference_info_free(info);
+    char *owner_token = buffer_to_cstr(owner_buf);
+    confkit_buffer_free(owner_buf);
+    CHECK_OK(confkit_conference_join(alice, SV(conf), SV(owner_token), NULL, ERR));
+    uint32_t bob_bits = 0, bit = 0;
+    const char *names[] = {"JOIN", "SEND_AUDIO", "SHARE_SCREEN", "STREAM"};
+    for (size_t i = 0; i < 4; i++) {
+        CHECK_OK(confkit_permission_from_name(SV(names[i]), &bit, ERR));
+        bob_bits |= 1u << bit;
+    }
+    confkit_invite_list *list = NULL;
+    confkit_invite_results *res = NULL;
+    CHECK_OK(confkit_invite_list_new(&list, ERR));
+    CHECK_OK(confkit_invite_list_add(list, STR("bob"), true, bob_bits, ERR));
+    CHECK_OK(confkit_conference_invite(alice, SV(conf), list, &res, ERR));
+    confkit_invite_list_free(list);
+    char *bob_token = dup_str(confkit_invite_results_token(res, 0));
+    confkit_invite_results_free(res);
+    CHECK(bob_token != NULL);
+
+    /* ---- verifiers ------------------------------------------------------- */
+    confkit_buffer jwks = {0};
+    CHECK_OK(confkit_platform_jwks(p, &jwks, ERR));
+    char *jwks_text = buffer_to_cstr(jwks);
+    confkit_verifier *from_jwks = NULL;
+    CHECK_OK(confkit_verifier_from_jwks(jwks.data, jwks.len, &from_jwks, ERR));
+    confkit_buffer_free(jwks);
+    const char *x = strstr(jwks_text, "\"x\":\"");
+    CHECK(x != NULL);
+    uint8_t public_key[64];
+    CHECK_EQ_U64(b64url_decode(x + 5, public_key, sizeof public_key), 32);
+    confkit_verifier *from_key = NULL;
+    CHECK_OK(confkit_verifier_from_public_key(STR("k1"), public_key, &from_key, ERR));
+    confkit_verifier *wrong_kid = NULL;
+    CHECK_OK(confkit_verifier_from_public_key(STR("k2"), public_key, &wrong_kid, ERR));
+
+    /* ---- good tokens and their claims ------------------------------------ */
+    const confkit_verifier *verifiers[] = {from_jwks, from_key};
+    for (size_t i = 0; i < 2; i++) {
+        confkit_claims *c =
+            verify_ok(verifiers[i], bob_token, T0, conf, CONFKIT_DEFAULT_LEEWAY_SECS);
+        CHECK_STREQ(confkit_claims_subject(c), "bob");
+        CHECK_STREQ(confkit_claims_conference_id(c), conf);
+        CHECK_STREQ(confkit_claims_issuer(c), "confkit");
+        CHECK(strlen(confkit_claims_token_id(c)) > 0);
+        CHECK_EQ_U64(confkit_claims_permissions(c), bob_bits);
+        CHECK_EQ_U64(confkit_claims_issued_at(c), T0);
+        CHECK_EQ_U64(confkit_claims_not_before(c), T0);
+        CHECK_EQ_U64(confkit_claims_expires_at(c), T0 + TTL);
+        confkit_claims_free(c);
+
+        c = verify_ok(verifiers[i], owner_token, T0 + 5, conf, CONFKIT_DEFAULT_LEEWAY_SECS);
+        CHECK_STREQ(confkit_claims_subject(c), "alice");
+        CHECK_EQ_U64(confkit_claims_permissions(c), CONFKIT_PERMISSIONS_ALL);
+        confkit_claims_free(c);
+        /* Any conference when none is given. */
+        c = verify_ok(verifiers[i], bob_token, T0, NULL, CONFKIT_DEFAULT_LEEWAY_SECS);
+        CHECK_STREQ(confkit_claims_conference_id(c), conf);
+        confkit_claims_free(c);
+    }
+    /* Two tokens, two token ids. */
+    confkit_claims *c1 = verify_ok(from_key, bob_token, T0, conf, 60);
+    confkit_claims *c2 = verify_ok(from_key, owner_token, T0, conf, 60);
+    CHECK(strcmp(confkit_claims_token_id(c1), confkit_claims_token_id(c2)) != 0);
+    confkit_claims_free(c1);
+    confkit_claims_free(c2);
+
+    /* ---- the checks ------------------------------------------------------ */
+    const uint64_t exp = T0 + TTL;
+    /* Wrong conference. */
+    VERIFY_FAILS(from_jwks, bob_token, T0, OTHER_CONF, 60, CONFKIT_STATUS_TOKEN_WRONG_CONFERENCE,
+                 OTHER_CONF);
+    VERIFY_FAILS(from_jwks, bob_token, T0, "not-a-conference-id", 60,
+                 CONFKIT_STATUS_INVALID_ARGUMENT, NULL);
+    /* Expiry: accepted up to exp + leeway, refused one second later. */
+    confkit_claims_free(verify_ok(from_jwks, bob_token, exp + 60, conf, 60));
+    VERIFY_FAILS(from_jwks, bob_token, exp + 61, conf, 60, CONFKIT_STATUS_TOKEN_EXPIRED, "expired");
+    VERIFY_FAILS(from_jwks, bob_token, exp + 1, conf, 0, CONFKIT_STATUS_TOKEN_EXPIRED, "expired");
+    confkit_claims_free(verify_ok(from_jwks, bob_token, exp + 500, conf, 1000));
+    /* Not yet valid (beyond the leeway) is refused as well. */
+    confkit_claims_free(verify_ok(from_jwks, bob_token, T0 - 60, conf, 60));
+    VERIFY_FAILS(from_jwks, bob_token, T0 - 61, conf, 60, CONFKIT_STATUS_TOKEN_EXPIRED, NULL);
+    /* Time moves on the platform's clock: the device and the platform agree. */
+    CHECK_OK(confkit_clock_advance(clock, TTL + CONFKIT_DEFAULT_LEEWAY_SECS + 1, ERR));
+    const uint64_t later = confkit_clock_now(clock);
+    CHECK_EQ_U64(later, exp + CONFKIT_DEFAULT_LEEWAY_SECS + 1);
+    VERIFY_FAILS(from_key, bob_token, later, conf, CONFKIT_DEFAULT_LEEWAY_SECS,
+                 CONFKIT_STATUS_TOKEN_EXPIRED, NULL);
+    CHECK_ST(CONFKIT_STATUS_TOKEN_EXPIRED,
+             confkit_conference_join(bob, SV(conf), SV(bob_token), NULL, ERR));
+
+    /* Unknown key id, other key. */
+    VERIFY_FAILS(wrong_kid, bob_token, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, "k1");
+    uint8_t other_seed[32];
+    memset(other_seed, 0x22, sizeof other_seed);
+    confkit_platform *other = NULL;
+    CHECK_OK(confkit_platform_new(other_seed, STR("k1"), &other, ERR));
+    CHECK_OK(confkit_platform_jwks(other, &jwks, ERR));
+    confkit_verifier *other_v = NULL;
+    CHECK_OK(confkit_verifier_from_jwks(jwks.data, jwks.len, &other_v, ERR));
+    confkit_buffer_free(jwks);
+    confkit_platform_free(other);
+    VERIFY_FAILS(other_v, bob_token, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, "signature");
+
+    /* Tampering: signature, payload, header; structure. */
+    char *t = dup_str(bob_token);
+    size_t n = strlen(t);
+    t[n - 2] = t[n - 2] == 'A' ? 'B' : 'A';
+    VERIFY_FAILS(from_jwks, t, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, NULL);
+    free(t);
+    t = dup_str(bob_token);
+    char *dot1 = strchr(t, '.');
+    dot1[5] = dot1[5] == 'A' ? 'B' : 'A';
+    VERIFY_FAILS(from_jwks, t, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, NULL);
+    free(t);
+    t = concat3(bob_token, ".", "");
+    VERIFY_FAILS(from_jwks, t, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, "compact JWS");
+    free(t);
+    /* Other algorithms and a crit header, on Bob's real payload and signature. */
+    const char *rest_of_token = strchr(bob_token, '.');
+    const char *headers[][2] = {
+        {"eyJhbGciOiJub25lIiwidHlwIjoiSldUIiwia2lkIjoiazEifQ", "none"},
+        {"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0", "HS256"},
+        {"eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6ImsxIiwiY3JpdCI6WyJleHAiXX0", "crit"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        t = concat3(headers[i][0], rest_of_token, "");
+        VERIFY_FAILS(from_jwks, t, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, headers[i][1]);
+        free(t);
+    }
+    /* alg none with an empty signature. */
+    char *payload = dup_str(rest_of_token + 1);
+    *strchr(payload, '.') = '\0';
+    t = concat3(headers[0][0], ".", payload);
+    char *t2 = concat3(t, ".", "");
+    VERIFY_FAILS(from_jwks, t2, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, NULL);
+    free(t);
+    free(t2);
+    free(payload);
+    /* Garbage. */
+    const char *garbage[] = {"garbage", "a.b.c", "...", "", "eyJ.eyJ.", "\xc3\xa9.\xc3\xa9.x"};
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+        VERIFY_FAILS(from_jwks, garbage[i], T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, NULL);
+    }
+    verify_fails_(__FILE__, __LINE__, from_jwks, NULL, 0, T0, conf, 60,
+                  CONFKIT_STATUS_TOKEN_INVALID, NULL);
+    /* Over the size cap: refused before any parsing, and the message says why. */
+    char *big = malloc(5001);
+    CHECK(big != NULL);
+    memset(big, 'A', 5000);
+    big[5000] = '\0';
+    VERIFY_FAILS(from_jwks, big, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, "4096");
+    /* A token of exactly the cap is parsed (and is garbage). */
+    big[4096] = '\0';
+    VERIFY_FAILS(from_jwks, big, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, NULL);
+    free(big);
+
+    /* ---- bad key material ------------------------------------------------- */
+    const char *bad_sets[] = {
+        "",
+        "{}",
+        "not json",
+        "{\"keys\":[{\"kty\":\"RSA\",\"crv\":\"Ed25519\",\"kid\":\"a\","
+        "\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}]}",
+        "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+        "\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}]}",
+        "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"a\",\"x\":\"AAAA\"}]}",
+        /* the identity point: a weak (small-order) key */
+        "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"a\","
+        "\"x\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}",
+    };
+    for (size_t i = 0; i < sizeof bad_sets / sizeof bad_sets[0]; i++) {
+        confkit_verifier *v = (confkit_verifier *)&v;
+        CHECK_ST(CONFKIT_STATUS_KEY_INVALID,
+                 confkit_verifier_from_jwks(SV(bad_sets[i]), &v, ERR));
+        CHECK(v == (confkit_verifier *)&v);
+    }
+    uint8_t weak[32] = {1}; /* the identity point */
+    confkit_verifier *v = (confkit_verifier *)&v;
+    CHECK_ST(CONFKIT_STATUS_KEY_INVALID, confkit_verifier_from_public_key(STR("k1"), weak, &v, ERR));
+    CHECK_ST(CONFKIT_STATUS_KEY_INVALID,
+             confkit_verifier_from_public_key(NULL, 0, public_key, &v, ERR));
+    CHECK(v == (confkit_verifier *)&v);
+    /* A JWK set over 1 MiB is refused. */
+    size_t huge_len = 1024 * 1024 + 1;
+    char *huge = malloc(huge_len);
+    CHECK(huge != NULL);
+    memset(huge, ' ', huge_len);
+    CHECK_ST(CONFKIT_STATUS_TOO_LARGE,
+             confkit_verifier_from_jwks((const uint8_t *)huge, huge_len, &v, ERR));
+    free(huge);
+    CHECK(v == (confkit_verifier *)&v);
+
+    confkit_verifier_free(from_jwks);
+    confkit_verifier_free(from_key);
+    confkit_verifier_free(wrong_kid);
+    confkit_verifier_free(other_v);
+    free(jwks_text);
+    free(conf);
+    free(owner_token);
+    free(bob_token);
+    confkit_session_free(alice);
+    confkit_session_free(bob);
+    confkit_platform_free(p);
+    confkit_clock_free(clock);
+    FINISH("offline_verify");
+    return 0;
+}
