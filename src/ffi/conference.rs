@@ -15,7 +15,10 @@ use crate::error::ErrorCode;
 use crate::identity::{ConferenceId, ExternalId};
 use crate::lifecycle::LifecycleEvent;
 use crate::permissions::PermissionSet;
-use crate::platform::{ConferenceInfo, ConferenceOptions, Delivery, InviteResult, Invitee};
+use crate::platform::{
+    ConferenceInfo, ConferenceOptions, Delivery, InviteResult, Invitee, Platform, PlatformError,
+    SessionId,
+};
 
 /// Creation options; zero in a numeric field means "the default / no limit".
 #[repr(C)]
@@ -70,6 +73,24 @@ unsafe fn ext_id(p: *const u8, len: usize, name: &str) -> FfiResult<ExternalId> 
 unsafe fn session<'a>(p: *const confkit_session) -> FfiResult<&'a confkit_session> {
     // SAFETY: forwarded from the caller.
     unsafe { arg_ref(p, "session") }
+}
+
+/// Runs a platform operation that takes only the session and the conference.
+unsafe fn session_op(
+    session: *const confkit_session,
+    conference_id: *const u8,
+    conference_id_len: usize,
+    op: fn(&Platform, SessionId, ConferenceId) -> Result<(), PlatformError>,
+) -> FfiResult {
+    // SAFETY: forwarded from the caller.
+    let (s, id) = unsafe {
+        (
+            self::session(session)?,
+            conf_id(conference_id, conference_id_len)?,
+        )
+    };
+    op(&s.platform, s.id, id)?;
+    Ok(())
 }
 
 /// Creates a conference owned by the session's user (`options` NULL: an
@@ -382,16 +403,10 @@ pub unsafe extern "C" fn confkit_conference_leave(
 ) -> confkit_status {
     guard(error_out, || {
         // SAFETY: forwarded from the caller.
-        let (s, id) = unsafe {
-            (
-                self::session(session)?,
-                conf_id(conference_id, conference_id_len)?,
-            )
-        };
-        s.platform.leave(s.id, id)?;
-        Ok(())
+        unsafe { session_op(session, conference_id, conference_id_len, Platform::leave) }
     })
 }
+
 /// Declines the session user's invitation (RESERVED → DECLINE).
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_decline(
@@ -402,16 +417,10 @@ pub unsafe extern "C" fn confkit_conference_decline(
 ) -> confkit_status {
     guard(error_out, || {
         // SAFETY: forwarded from the caller.
-        let (s, id) = unsafe {
-            (
-                self::session(session)?,
-                conf_id(conference_id, conference_id_len)?,
-            )
-        };
-        s.platform.decline(s.id, id)?;
-        Ok(())
+        unsafe { session_op(session, conference_id, conference_id_len, Platform::decline) }
     })
 }
+
 /// Ends the conference (owner only): everyone is told, it is destroyed.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_terminate(
@@ -422,14 +431,14 @@ pub unsafe extern "C" fn confkit_conference_terminate(
 ) -> confkit_status {
     guard(error_out, || {
         // SAFETY: forwarded from the caller.
-        let (s, id) = unsafe {
-            (
-                self::session(session)?,
-                conf_id(conference_id, conference_id_len)?,
+        unsafe {
+            session_op(
+                session,
+                conference_id,
+                conference_id_len,
+                Platform::terminate,
             )
-        };
-        s.platform.terminate(s.id, id)?;
-        Ok(())
+        }
     })
 }
 

@@ -16,29 +16,16 @@ impl Platform {
         invitees: &[Invitee],
     ) -> Result<Vec<InviteResult>> {
         self.run(|st, out, now| {
-            let inviter_info = st.session(sid)?.info.clone();
-            let inviter = inviter_info.external_id();
-            let conf = st.conference(id)?;
-            let p = conf
-                .find(inviter)
-                .filter(|p| p.status.is_in_conference())
-                .ok_or_else(|| PlatformError::NotInConference(inviter.clone()))?;
-            let is_owner = conf.is_owner(inviter);
-            if conf.options.protected {
-                if !is_owner && !p.permissions.contains(Permission::Invite) {
-                    return Err(PlatformError::MissingPermission {
-                        who: inviter.clone(),
-                        permission: Permission::Invite,
-                    });
-                }
-                if !is_owner && !p.permissions.contains(Permission::UpdatePermissions) {
-                    let wanted = invitees.iter().fold(PermissionSet::EMPTY, |acc, i| {
-                        acc.union(i.permissions.unwrap_or(PermissionSet::DEFAULT_INVITEE))
-                    });
-                    let missing = wanted.difference(p.permissions);
-                    if !missing.is_empty() {
-                        return Err(PlatformError::Escalation { missing });
-                    }
+            let protected = st.conference(id)?.options.protected;
+            let needs = protected.then_some(Permission::Invite);
+            let (inviter_info, held) = st.acting_member(sid, id, needs)?;
+            if protected && !held.contains(Permission::UpdatePermissions) {
+                let wanted = invitees.iter().fold(PermissionSet::EMPTY, |acc, i| {
+                    acc.union(i.permissions.unwrap_or(PermissionSet::DEFAULT_INVITEE))
+                });
+                let missing = wanted.difference(held);
+                if !missing.is_empty() {
+                    return Err(PlatformError::Escalation { missing });
                 }
             }
             self.invite_inner(st, out, now, id, &inviter_info, invitees)
@@ -199,18 +186,7 @@ impl Platform {
         permissions: PermissionSet,
     ) -> Result<Option<String>> {
         self.run(|st, out, now| {
-            let user = st.session(sid)?.info.external_id().clone();
-            let conf = st.conference(id)?;
-            let p = conf
-                .find(&user)
-                .filter(|p| p.status.is_in_conference())
-                .ok_or_else(|| PlatformError::NotInConference(user.clone()))?;
-            if !conf.is_owner(&user) && !p.permissions.contains(Permission::UpdatePermissions) {
-                return Err(PlatformError::MissingPermission {
-                    who: user,
-                    permission: Permission::UpdatePermissions,
-                });
-            }
+            st.acting_member(sid, id, Some(Permission::UpdatePermissions))?;
             self.update_permissions_inner(st, out, now, id, target, permissions)
         })
     }

@@ -183,18 +183,7 @@ impl Platform {
     /// before now stops admitting them; only a new invitation brings them back.
     pub fn kick(&self, sid: SessionId, id: ConferenceId, target: &ExternalId) -> Result<()> {
         self.run(|st, out, now| {
-            let user = st.session(sid)?.info.external_id().clone();
-            let conf = st.conference(id)?;
-            let p = conf
-                .find(&user)
-                .filter(|p| p.status.is_in_conference())
-                .ok_or_else(|| PlatformError::NotInConference(user.clone()))?;
-            if !conf.is_owner(&user) && !p.permissions.contains(Permission::Kick) {
-                return Err(PlatformError::MissingPermission {
-                    who: user,
-                    permission: Permission::Kick,
-                });
-            }
+            st.acting_member(sid, id, Some(Permission::Kick))?;
             st.kick_inner(id, target, now, out)
         })
     }

@@ -41,6 +41,36 @@ impl State {
         }
     }
 
+    /// The session's user acting in a conference: they must be in it and,
+    /// unless they are the owner, hold `needs`. Returns who they are and what
+    /// they may do (every permission for the owner).
+    pub(super) fn acting_member(
+        &self,
+        sid: SessionId,
+        id: ConferenceId,
+        needs: Option<Permission>,
+    ) -> Result<(ParticipantInfo, PermissionSet)> {
+        let info = &self.session(sid)?.info;
+        let user = info.external_id();
+        let conf = self.conference(id)?;
+        let p = conf
+            .find(user)
+            .filter(|p| p.status.is_in_conference())
+            .ok_or_else(|| PlatformError::NotInConference(user.clone()))?;
+        let held = if conf.is_owner(user) {
+            PermissionSet::ALL
+        } else {
+            p.permissions
+        };
+        if let Some(permission) = needs.filter(|n| !held.contains(*n)) {
+            return Err(PlatformError::MissingPermission {
+                who: user.clone(),
+                permission,
+            });
+        }
+        Ok((info.clone(), held))
+    }
+
     /// The index of the participant this session is connected as.
     pub(super) fn connected_index(&self, sid: SessionId, id: ConferenceId) -> Result<usize> {
         let user = self.session(sid)?.info.external_id();
