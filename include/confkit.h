@@ -180,6 +180,9 @@
 
 /**
  * The claims of a verified token. Free with `confkit_claims_free`.
+ *
+ * The C strings are made on first use of their getter, so a caller that only
+ * needs "valid or not" (and the permission bits) pays for no copies.
  */
 typedef struct confkit_claims confkit_claims;
 

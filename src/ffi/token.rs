@@ -2,10 +2,11 @@
 //! platform's JWK set or one public key, and the verified claims.
 
 use std::ffi::{c_char, CString};
+use std::sync::OnceLock;
 
 use super::{
-    arg_bytes, arg_opt_str, arg_out, arg_ref, arg_str, confkit_error, confkit_status, free_raw,
-    guard, guard_or, into_raw, owned_c_string, write_out, FfiError,
+    arg_bytes, arg_opt_str, arg_out, arg_ref, arg_str, c_string, confkit_error, confkit_status,
+    free_raw, guard, guard_or, into_raw, owned_c_string, write_out, FfiError,
 };
 use crate::error::ErrorCode;
 use crate::identity::ConferenceId;
@@ -23,29 +24,25 @@ pub struct confkit_verifier {
 }
 
 /// The claims of a verified token. Free with `confkit_claims_free`.
+///
+/// The C strings are made on first use of their getter, so a caller that only
+/// needs "valid or not" (and the permission bits) pays for no copies.
 pub struct confkit_claims {
-    permissions: u32,
-    issued_at: u64,
-    not_before: u64,
-    expires_at: u64,
-    issuer: CString,
-    subject: CString,
-    conference: CString,
-    token_id: CString,
+    claims: Claims,
+    issuer: OnceLock<CString>,
+    subject: OnceLock<CString>,
+    conference: OnceLock<CString>,
+    token_id: OnceLock<CString>,
 }
 
 impl confkit_claims {
-    /// Moves the claims' strings into C strings (no copies on the common path).
-    fn new(c: Claims) -> Self {
+    fn new(claims: Claims) -> Self {
         confkit_claims {
-            permissions: c.permissions.bits(),
-            issued_at: c.issued_at,
-            not_before: c.not_before,
-            expires_at: c.expires_at,
-            conference: owned_c_string(c.conference.to_string()),
-            issuer: owned_c_string(c.issuer),
-            subject: owned_c_string(c.subject.into_string()),
-            token_id: owned_c_string(c.token_id),
+            claims,
+            issuer: OnceLock::new(),
+            subject: OnceLock::new(),
+            conference: OnceLock::new(),
+            token_id: OnceLock::new(),
         }
     }
 }
@@ -149,7 +146,11 @@ pub unsafe extern "C" fn confkit_verifier_free(verifier: *mut confkit_verifier) 
 pub unsafe extern "C" fn confkit_claims_subject(claims: *const confkit_claims) -> *const c_char {
     guard_or(std::ptr::null(), || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| c.subject.as_ptr())
+        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| {
+            c.subject
+                .get_or_init(|| c_string(c.claims.subject.as_str()))
+                .as_ptr()
+        })
     })
 }
 /// `conf`: the conference ID (UUID text). Valid until the claims are freed.
@@ -159,7 +160,11 @@ pub unsafe extern "C" fn confkit_claims_conference_id(
 ) -> *const c_char {
     guard_or(std::ptr::null(), || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| c.conference.as_ptr())
+        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| {
+            c.conference
+                .get_or_init(|| owned_c_string(c.claims.conference.to_string()))
+                .as_ptr()
+        })
     })
 }
 /// `iss`: the issuing platform. Valid until the claims are freed.
@@ -167,7 +172,9 @@ pub unsafe extern "C" fn confkit_claims_conference_id(
 pub unsafe extern "C" fn confkit_claims_issuer(claims: *const confkit_claims) -> *const c_char {
     guard_or(std::ptr::null(), || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| c.issuer.as_ptr())
+        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| {
+            c.issuer.get_or_init(|| c_string(&c.claims.issuer)).as_ptr()
+        })
     })
 }
 /// `jti`: the token id. Valid until the claims are freed.
@@ -175,7 +182,11 @@ pub unsafe extern "C" fn confkit_claims_issuer(claims: *const confkit_claims) ->
 pub unsafe extern "C" fn confkit_claims_token_id(claims: *const confkit_claims) -> *const c_char {
     guard_or(std::ptr::null(), || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| c.token_id.as_ptr())
+        unsafe { claims.as_ref() }.map_or(std::ptr::null(), |c| {
+            c.token_id
+                .get_or_init(|| c_string(&c.claims.token_id))
+                .as_ptr()
+        })
     })
 }
 /// `perms` as permission bits.
@@ -183,7 +194,7 @@ pub unsafe extern "C" fn confkit_claims_token_id(claims: *const confkit_claims) 
 pub unsafe extern "C" fn confkit_claims_permissions(claims: *const confkit_claims) -> u32 {
     guard_or(0, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(0, |c| c.permissions)
+        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.permissions.bits())
     })
 }
 /// `iat`, seconds since the epoch.
@@ -191,7 +202,7 @@ pub unsafe extern "C" fn confkit_claims_permissions(claims: *const confkit_claim
 pub unsafe extern "C" fn confkit_claims_issued_at(claims: *const confkit_claims) -> u64 {
     guard_or(0, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(0, |c| c.issued_at)
+        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.issued_at)
     })
 }
 /// `nbf`, seconds since the epoch.
@@ -199,7 +210,7 @@ pub unsafe extern "C" fn confkit_claims_issued_at(claims: *const confkit_claims)
 pub unsafe extern "C" fn confkit_claims_not_before(claims: *const confkit_claims) -> u64 {
     guard_or(0, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(0, |c| c.not_before)
+        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.not_before)
     })
 }
 /// `exp`, seconds since the epoch.
@@ -207,7 +218,7 @@ pub unsafe extern "C" fn confkit_claims_not_before(claims: *const confkit_claims
 pub unsafe extern "C" fn confkit_claims_expires_at(claims: *const confkit_claims) -> u64 {
     guard_or(0, || {
         // SAFETY: the caller passes NULL or a live object.
-        unsafe { claims.as_ref() }.map_or(0, |c| c.expires_at)
+        unsafe { claims.as_ref() }.map_or(0, |c| c.claims.expires_at)
     })
 }
 
