@@ -12,7 +12,7 @@
 #   CONFKIT_CTEST_JOBS     how many runs at once (default: number of CPUs)
 #
 # Builds go to target/ctests/. The last line is the summary:
-#   c tests: N passed, M failed        (N + M = programs x 2 linkages)
+#   ctests: N passed, M failed        (N + M = programs x 2 linkages)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -35,7 +35,7 @@ RUNS=$((${#PROGRAMS[@]} * 2))
 
 if ! command -v "$CC" >/dev/null 2>&1; then
   echo "error: C compiler '$CC' not found" >&2
-  echo "c tests: 0 passed, $RUNS failed"
+  echo "ctests: 0 passed, $RUNS failed"
   exit 1
 fi
 
@@ -54,14 +54,14 @@ else
 EOF
   if [ "${CONFKIT_REQUIRE_ALL:-0}" = 1 ]; then
     echo "error: CONFKIT_REQUIRE_ALL=1 and valgrind is missing: nothing was run" >&2
-    echo "c tests: 0 passed, $RUNS failed"
+    echo "ctests: 0 passed, $RUNS failed"
     exit 1
   fi
 fi
 
 step "cargo build --lib (debug: staticlib + cdylib)"
 if ! cargo build --lib; then
-  echo "c tests: 0 passed, $RUNS failed"
+  echo "ctests: 0 passed, $RUNS failed"
   exit 1
 fi
 rm -rf "$BUILD"
@@ -142,5 +142,5 @@ done
 if [ "${#VALGRIND[@]}" -eq 0 ]; then
   echo "WARNING: ran without valgrind (no leak / memory-error checking)" >&2
 fi
-echo "c tests: $passed passed, $failed failed"
+echo "ctests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

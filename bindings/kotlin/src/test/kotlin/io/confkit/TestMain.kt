@@ -40,7 +40,7 @@ object Tests {
                 error.cause?.let { println("      caused by $it") }
             }
         }
-        println("kotlin tests: $passed passed, $failed failed")
+        println("kotlin: $passed passed, $failed failed")
         return failed
     }
 }
@@ -124,12 +124,12 @@ fun main(args: Array<String>) {
         } catch (e: InterruptedException) {
             return@Thread
         }
-        System.err.println("kotlin tests: watchdog fired after $watchdogSecs s (deadlock?); thread dump:")
+        System.err.println("kotlin: watchdog fired after $watchdogSecs s (deadlock?); thread dump:")
         for ((t, stack) in Thread.getAllStackTraces()) {
             System.err.println("\"${t.name}\" ${t.state}")
             stack.forEach { System.err.println("    at $it") }
         }
-        println("kotlin tests: 0 passed, 1 failed")
+        println("kotlin: 0 passed, 1 failed")
         Runtime.getRuntime().halt(3)
     }
     watchdog.isDaemon = true
