@@ -216,8 +216,13 @@ impl ConferenceId {
         ConferenceId(id)
     }
 
-    /// Parses the hyphenated UUID text form.
+    /// Parses the hyphenated UUID text form (36 characters); the other forms
+    /// `uuid` accepts (simple, braced, URN) are refused so one conference has
+    /// one spelling.
     pub fn parse(s: &str) -> Result<Self, IdentityError> {
+        if s.len() != 36 {
+            return Err(IdentityError::BadConferenceId(s.chars().take(64).collect()));
+        }
         Uuid::try_parse(s)
             .map(ConferenceId)
             .map_err(|_| IdentityError::BadConferenceId(s.chars().take(64).collect()))

@@ -230,8 +230,10 @@ use ParticipantStatus as S;
 /// Decisions where DESIGN is silent:
 /// - JOIN while in the conference (from another device) restarts the media
 ///   connection: back to CONNECTING.
-/// - LEFT and DECLINE may JOIN again: in a protected conference the join still
-///   needs a valid token, which is the "new token" DESIGN asks for.
+/// - LEFT and DECLINE may JOIN again, but leaving or declining revokes every
+///   token issued so far: in a protected conference only a new token (a new
+///   invitation or a permission update) admits them. They can still be kicked,
+///   which also closes the way back through an unprotected conference.
 /// - KICKED comes back only through INVITE (a kick revokes the old tokens).
 /// - ERROR (a failed connection) may JOIN again or be invited again.
 /// - INVITE of a RESERVED participant refreshes the invitation (stays RESERVED);
@@ -275,8 +277,10 @@ pub const TRANSITIONS: &[(ParticipantStatus, LifecycleEvent, ParticipantStatus)]
     (S::Error,      E::Kick,           S::Kicked),
 
     (S::Left,       E::Invite,         S::Reserved),
+    (S::Left,       E::Kick,           S::Kicked),
     (S::Left,       E::Join,           S::Connecting),
     (S::Decline,    E::Invite,         S::Reserved),
+    (S::Decline,    E::Kick,           S::Kicked),
     (S::Decline,    E::Join,           S::Connecting),
     (S::Kicked,     E::Invite,         S::Reserved),
 ];
@@ -310,6 +314,7 @@ mod tests {
             (S::Error, Join) => Some(S::Connecting),
             (S::Left | S::Decline | S::Kicked | S::Error, Invite) => Some(S::Reserved),
             (S::Left | S::Decline, Join) => Some(S::Connecting),
+            (S::Left | S::Decline, Kick) => Some(S::Kicked),
             _ => None,
         }
     }

@@ -58,12 +58,12 @@ pub unsafe extern "C" fn confkit_verifier_from_jwks(
     error_out: *mut *mut confkit_error,
 ) -> confkit_status {
     guard(error_out, || {
+        if jwks_json_len > 1024 * 1024 {
+            return Err(FfiError::new(ErrorCode::TooLarge, "JWK set is over 1 MiB"));
+        }
         // SAFETY: the caller passes `jwks_json_len` readable bytes or NULL.
         let json = unsafe { arg_str(jwks_json, jwks_json_len, "jwks_json") }?;
         let out = arg_out(verifier_out, "verifier_out")?;
-        if json.len() > 1024 * 1024 {
-            return Err(FfiError::new(ErrorCode::TooLarge, "JWK set is over 1 MiB"));
-        }
         let ring = KeyRing::from_jwks_json(json)?;
         write_out(out, into_raw(confkit_verifier { ring }));
         Ok(())
@@ -114,6 +114,14 @@ pub unsafe extern "C" fn confkit_verifier_verify(
     error_out: *mut *mut confkit_error,
 ) -> confkit_status {
     guard(error_out, || {
+        // The cap comes before any work proportional to the input.
+        if token_len > crate::token::MAX_TOKEN_BYTES {
+            return Err(crate::token::TokenError::TooLarge {
+                len: token_len,
+                max: crate::token::MAX_TOKEN_BYTES,
+            }
+            .into());
+        }
         // SAFETY: the caller passes NULL or a live verifier and readable byte ranges.
         let (v, token, conf) = unsafe {
             (

@@ -150,6 +150,9 @@ impl Conference {
         self.index.insert(p.info.external_id().clone(), i);
         self.participants.push(p);
         self.sort_presence(i);
+        if self.present_count() > 0 {
+            self.expires_at = None;
+        }
         i
     }
 

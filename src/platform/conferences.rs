@@ -39,6 +39,11 @@ impl Platform {
                 owner_token: None,
             });
         }
+        if options.empty_ttl_secs == Some(0) || options.token_ttl_secs == Some(0) {
+            return Err(PlatformError::InvalidInput(
+                "time to live must be at least 1 second".into(),
+            ));
+        }
         if options.participant_limit == Some(0) {
             return Err(PlatformError::InvalidInput(
                 "participant limit must be at least 1".into(),

@@ -69,6 +69,9 @@ pub enum PlatformError {
     /// Nobody may kick the conference owner.
     #[error("the conference owner cannot be kicked")]
     OwnerNotKickable,
+    /// The owner always holds every permission; nobody may change that.
+    #[error("the conference owner's permissions cannot be changed")]
+    OwnerPermissionsFixed,
     /// The conference is full.
     #[error("conference is at max capacity ({limit} participants)")]
     AtMaxCapacity {
@@ -102,7 +105,8 @@ impl PlatformError {
             PlatformError::MissingPermission { .. }
             | PlatformError::Escalation { .. }
             | PlatformError::OwnerOnly(_)
-            | PlatformError::OwnerNotKickable => ErrorCode::NotAllowed,
+            | PlatformError::OwnerNotKickable
+            | PlatformError::OwnerPermissionsFixed => ErrorCode::NotAllowed,
             PlatformError::AtMaxCapacity { .. } => ErrorCode::AtMaxCapacity,
             PlatformError::Transition(_) => ErrorCode::InvalidTransition,
         }

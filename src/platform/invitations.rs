@@ -19,7 +19,9 @@ impl Platform {
             let protected = st.conference(id)?.options.protected;
             let needs = protected.then_some(Permission::Invite);
             let (inviter_info, held) = st.acting_member(sid, id, needs)?;
-            if protected && !held.contains(Permission::UpdatePermissions) {
+            // No escalation, protected or not: what a participant holds bounds
+            // what they can hand out (the owner holds everything).
+            if !held.contains(Permission::UpdatePermissions) {
                 let wanted = invitees.iter().fold(PermissionSet::EMPTY, |acc, i| {
                     acc.union(i.permissions.unwrap_or(PermissionSet::DEFAULT_INVITEE))
                 });
@@ -201,6 +203,9 @@ impl Platform {
         permissions: PermissionSet,
     ) -> Result<Option<String>> {
         let conf = st.conference(id)?;
+        if conf.is_owner(target) {
+            return Err(PlatformError::OwnerPermissionsFixed);
+        }
         let idx = conf
             .index_of(target)
             .ok_or_else(|| PlatformError::ParticipantNotFound(target.clone()))?;

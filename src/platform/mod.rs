@@ -301,6 +301,12 @@ impl Platform {
         self.ring.write().insert(kid, key)
     }
 
+    /// Revokes one token by its id (`jti`): it no longer admits anyone to any
+    /// conference of this platform.
+    pub fn revoke_token(&self, token_id: &str) {
+        self.state.lock().revocations.revoke_token(token_id);
+    }
+
     /// Runs `f` under the lock, delivers its events if it succeeds, then calls
     /// listeners with the lock released.
     fn run<R>(&self, f: impl FnOnce(&mut State, &mut Outbox, u64) -> Result<R>) -> Result<R> {

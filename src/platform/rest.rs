@@ -81,7 +81,7 @@ struct CreateBody {
     alias: Alias,
     #[serde(default)]
     parameters: Parameters,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     participants: BTreeMap<String, ParticipantSpec>,
 }
 
@@ -108,6 +108,7 @@ struct ParticipantSpec {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ParticipantsBody {
+    #[serde(deserialize_with = "unique_keys")]
     participants: BTreeMap<String, ParticipantSpec>,
 }
 
@@ -120,6 +121,7 @@ struct PermissionsSpec {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PermissionsBody {
+    #[serde(deserialize_with = "unique_keys")]
     participants: BTreeMap<String, PermissionsSpec>,
 }
 
@@ -166,6 +168,36 @@ fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, PlatformError> {
         }
         PlatformError::InvalidInput(format!("request body: {msg}"))
     })
+}
+
+/// A JSON object whose keys must be distinct: a participant listed twice is
+/// an error, never "last one wins".
+fn unique_keys<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Visit<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object keyed by external ID")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, V>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("{key} is listed twice")));
+                }
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Visit(std::marker::PhantomData))
 }
 
 fn invitees(specs: BTreeMap<String, ParticipantSpec>) -> Result<Vec<Invitee>, PlatformError> {
@@ -305,6 +337,9 @@ impl Platform {
             let conf = st.conference(id)?;
             if let Some((missing, _)) = updates.iter().find(|(e, _)| conf.index_of(e).is_none()) {
                 return Err(PlatformError::ParticipantNotFound(missing.clone()));
+            }
+            if updates.iter().any(|(e, _)| conf.is_owner(e)) {
+                return Err(PlatformError::OwnerPermissionsFixed);
             }
             let mut users_tokens = BTreeMap::new();
             for (ext, perms) in &updates {

@@ -41,7 +41,8 @@ impl State {
         }
     }
 
-    /// The session's user acting in a conference: they must be in it and,
+    /// The session's user acting in a conference: this session must be the one
+    /// connected to it (not another device of the same user) and,
     /// unless they are the owner, hold `needs`. Returns who they are and what
     /// they may do (every permission for the owner).
     pub(super) fn acting_member(
@@ -50,12 +51,12 @@ impl State {
         id: ConferenceId,
         needs: Option<Permission>,
     ) -> Result<(ParticipantInfo, PermissionSet)> {
+        let idx = self.connected_index(sid, id)?;
         let info = &self.session(sid)?.info;
         let user = info.external_id();
         let conf = self.conference(id)?;
         let p = conf
-            .find(user)
-            .filter(|p| p.status.is_in_conference())
+            .get(idx)
             .ok_or_else(|| PlatformError::NotInConference(user.clone()))?;
         let held = if conf.is_owner(user) {
             PermissionSet::ALL
@@ -100,9 +101,31 @@ impl State {
         let leaving_session = p.session.filter(|_| !new.is_in_conference());
         let mut audience = conf.audience(idx);
         let expiry_before = conf.expires_at;
+        // Leaving, declining or being kicked ends every token issued so far:
+        // only a new token (invitation or permission update) admits them again.
+        // The owner (who cannot be kicked) keeps the owner token across a leave.
+        let ends_tokens = match new {
+            ParticipantStatus::Kicked => true,
+            ParticipantStatus::Left | ParticipantStatus::Decline => {
+                !conf.is_owner(p.info.external_id())
+            }
+            _ => false,
+        };
         let conf = self.conference_mut(id)?;
-        conf.update(idx, now, |p| p.status = new);
+        let revoked = conf
+            .update(idx, now, |p| {
+                p.status = new;
+                if ends_tokens {
+                    std::mem::take(&mut p.token_ids)
+                } else {
+                    Vec::new()
+                }
+            })
+            .unwrap_or_default();
         let view = conf.get(idx).map(Participant::view);
+        for jti in revoked {
+            self.revocations.revoke_token(jti.into_string());
+        }
         self.sync_expiry(id, expiry_before);
         if let Some(s) = also {
             if !audience.contains(&s) {
@@ -153,16 +176,10 @@ impl State {
             .index_of(target)
             .ok_or_else(|| PlatformError::ParticipantNotFound(target.clone()))?;
         let kicked_session = conf.get(idx).and_then(|p| p.session);
+        // The status change revokes every token id issued to them (tokens
+        // issued within the kick's own second included); anything older is
+        // caught by time, even tokens the platform never saw.
         self.change_status(id, idx, LifecycleEvent::Kick, now, out, kicked_session)?;
-        let jtis = self
-            .conference_mut(id)?
-            .update(idx, now, |p| std::mem::take(&mut p.token_ids))
-            .unwrap_or_default();
-        for jti in jtis {
-            self.revocations.revoke_token(jti.into_string());
-        }
-        // Tokens issued within the kick's own second are caught by id above;
-        // anything older is caught by time, even tokens we never saw.
         self.revocations.revoke_subject(id, target.clone(), now);
         Ok(())
     }
