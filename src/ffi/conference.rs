@@ -166,7 +166,8 @@ pub unsafe extern "C" fn confkit_conference_fetch(
             )
         };
         let out = arg_out(info_out, "info_out")?;
-        s.platform.pending_events(s.id)?;
+        // A closed session fetches nothing, like every other session call.
+        s.platform.session_info(s.id)?;
         let info = match (id, alias) {
             (Some(id), _) => s.platform.conference(ConferenceId::parse(id)?)?,
             (None, Some(alias)) => s.platform.conference_by_alias(alias)?,
@@ -187,6 +188,7 @@ pub unsafe extern "C" fn confkit_conference_info_id(
         unsafe { info.as_ref() }.map_or(std::ptr::null(), |i| i.id.as_ptr())
     })
 }
+
 /// The alias as its creator spelled it; valid until the info is freed.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_info_alias(
@@ -197,6 +199,7 @@ pub unsafe extern "C" fn confkit_conference_info_alias(
         unsafe { info.as_ref() }.map_or(std::ptr::null(), |i| i.alias.as_ptr())
     })
 }
+
 /// The owner's external ID; valid until the info is freed.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_info_owner(
@@ -207,6 +210,7 @@ pub unsafe extern "C" fn confkit_conference_info_owner(
         unsafe { info.as_ref() }.map_or(std::ptr::null(), |i| i.owner.as_ptr())
     })
 }
+
 /// Whether a create made it (false: the alias named a live conference).
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_info_is_new(
@@ -217,6 +221,7 @@ pub unsafe extern "C" fn confkit_conference_info_is_new(
         unsafe { info.as_ref() }.is_some_and(|i| i.is_new)
     })
 }
+
 /// Whether joining needs a token.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_info_is_protected(
@@ -227,6 +232,7 @@ pub unsafe extern "C" fn confkit_conference_info_is_protected(
         unsafe { info.as_ref() }.is_some_and(|i| i.info.is_protected)
     })
 }
+
 /// Participants of any status.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_info_participant_count(
@@ -237,6 +243,7 @@ pub unsafe extern "C" fn confkit_conference_info_participant_count(
         unsafe { info.as_ref() }.map_or(0, |i| i.info.participant_count)
     })
 }
+
 /// Participants in the conference now.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_info_present_count(

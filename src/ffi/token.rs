@@ -161,6 +161,7 @@ pub unsafe extern "C" fn confkit_claims_subject(claims: *const confkit_claims) -
         })
     })
 }
+
 /// `conf`: the conference ID (UUID text). Valid until the claims are freed.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_claims_conference_id(
@@ -175,6 +176,7 @@ pub unsafe extern "C" fn confkit_claims_conference_id(
         })
     })
 }
+
 /// `iss`: the issuing platform. Valid until the claims are freed.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_claims_issuer(claims: *const confkit_claims) -> *const c_char {
@@ -185,6 +187,7 @@ pub unsafe extern "C" fn confkit_claims_issuer(claims: *const confkit_claims) ->
         })
     })
 }
+
 /// `jti`: the token id. Valid until the claims are freed.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_claims_token_id(claims: *const confkit_claims) -> *const c_char {
@@ -197,6 +200,7 @@ pub unsafe extern "C" fn confkit_claims_token_id(claims: *const confkit_claims) 
         })
     })
 }
+
 /// `perms` as permission bits.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_claims_permissions(claims: *const confkit_claims) -> u32 {
@@ -205,6 +209,7 @@ pub unsafe extern "C" fn confkit_claims_permissions(claims: *const confkit_claim
         unsafe { claims.as_ref() }.map_or(0, |c| c.claims.permissions.bits())
     })
 }
+
 /// `iat`, seconds since the epoch.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_claims_issued_at(claims: *const confkit_claims) -> u64 {
@@ -213,6 +218,7 @@ pub unsafe extern "C" fn confkit_claims_issued_at(claims: *const confkit_claims)
         unsafe { claims.as_ref() }.map_or(0, |c| c.claims.issued_at)
     })
 }
+
 /// `nbf`, seconds since the epoch.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_claims_not_before(claims: *const confkit_claims) -> u64 {
@@ -221,6 +227,7 @@ pub unsafe extern "C" fn confkit_claims_not_before(claims: *const confkit_claims
         unsafe { claims.as_ref() }.map_or(0, |c| c.claims.not_before)
     })
 }
+
 /// `exp`, seconds since the epoch.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_claims_expires_at(claims: *const confkit_claims) -> u64 {
