@@ -18,6 +18,22 @@
 #include <stdint.h>
 
 /**
+ * Most invitees (or participants) one request may list, SDK or REST; more is
+ * refused with `INVALID_ARGUMENT` (400) before anything is done.
+ */
+#define MAX_INVITEES_PER_REQUEST 10000
+
+/**
+ * Default cap of a session's event queue.
+ */
+#define DEFAULT_MAX_QUEUED_EVENTS 1024
+
+/**
+ * Default lead time of a token refresh: 5 minutes before expiry.
+ */
+#define DEFAULT_TOKEN_REFRESH_LEAD_SECS (5 * 60)
+
+/**
  * The library's major version.
  */
 #define CONFKIT_VERSION_MAJOR 0
@@ -36,7 +52,7 @@
  * The C ABI's version: bumped on every incompatible change of this header.
  * Wrappers compare it with `confkit_abi_version()` when they load.
  */
-#define CONFKIT_ABI_VERSION 1
+#define CONFKIT_ABI_VERSION 2
 
 /**
  * `confkit_conference_report`: the media connection is up (→ ON_AIR).
@@ -172,6 +188,23 @@
  * `confkit_event_kind`: this session was replaced by another of the same user.
  */
 #define CONFKIT_EVENT_SWITCHED 7
+
+/**
+ * `confkit_event_kind`: a participant is no longer visible to this session
+ * (they became a listener, seen from another listener).
+ */
+#define CONFKIT_EVENT_PARTICIPANT_REMOVED 8
+
+/**
+ * `confkit_event_kind`: a fresh token for the user, before theirs expires.
+ */
+#define CONFKIT_EVENT_TOKEN_REFRESHED 9
+
+/**
+ * `confkit_event_kind`: the session's queue overflowed and events were
+ * dropped (`confkit_event_first_available_sequence`): resynchronise.
+ */
+#define CONFKIT_EVENT_EVENTS_MISSED 10
 
 /**
  * The default clock leeway for `confkit_verifier_verify`, in seconds.
@@ -427,6 +460,11 @@ typedef void (*confkit_release_fn)(void *user_data);
 #define CONFKIT_STATUS_CLOSED 18
 
 /**
+ * The alias names a live conference this request may not take over.
+ */
+#define CONFKIT_STATUS_ALIAS_TAKEN 19
+
+/**
  * A panic was caught at the boundary: a bug in confkit, please report it.
  */
 #define CONFKIT_STATUS_PANIC 99
@@ -630,8 +668,9 @@ confkit_status confkit_conference_kick(const struct confkit_session *session,
 /**
  * Replaces a participant's permissions (`permissions`: bits, see
  * `confkit_permission_name`). The caller must be in the conference and be
- * the owner or hold UPDATE_PERMISSIONS. `token_out` (may be NULL) receives
- * the new token (empty for unprotected conferences); the old one is revoked.
+ * the owner or hold UPDATE_PERMISSIONS, and not be the target. The new token
+ * reaches the target only (in their `permissions updated` event); the caller
+ * never sees it.
  */
 confkit_status confkit_conference_update_permissions(const struct confkit_session *session,
                                                      const uint8_t *conference_id,
@@ -639,7 +678,6 @@ confkit_status confkit_conference_update_permissions(const struct confkit_sessio
                                                      const uint8_t *external_id,
                                                      size_t external_id_len,
                                                      uint32_t permissions,
-                                                     struct confkit_buffer *token_out,
                                                      struct confkit_error **error_out);
 
 /**
@@ -667,9 +705,11 @@ void confkit_invite_list_free(struct confkit_invite_list *list);
 
 /**
  * Invites everyone in `list` on behalf of the session's user, who must be in
- * the conference (and, when it is protected, hold INVITE and grant nothing
- * they lack unless they are the owner or hold UPDATE_PERMISSIONS). All or
- * nothing: on failure nobody is invited. The list may be freed afterwards.
+ * the conference as a user (and, when it is protected, hold INVITE) and grant
+ * nothing they lack unless they are the owner or hold UPDATE_PERMISSIONS. All
+ * or nothing: on failure nobody is invited. The results carry delivery and
+ * permissions only: each invitee's token reaches the invitee, in their
+ * invitation. The list may be freed afterwards.
  */
 confkit_status confkit_conference_invite(const struct confkit_session *session,
                                          const uint8_t *conference_id,
@@ -705,13 +745,6 @@ size_t confkit_invite_results_sessions(const struct confkit_invite_results *resu
  */
 uint32_t confkit_invite_results_permissions(const struct confkit_invite_results *results,
                                             size_t index);
-
-/**
- * The new token of invitee `index` (protected conferences), or NULL. Valid
- * until the results are freed.
- */
-const char *confkit_invite_results_token(const struct confkit_invite_results *results,
-                                         size_t index);
 
 /**
  * Frees invite results. NULL is accepted.
@@ -925,7 +958,8 @@ const char *confkit_event_type(const struct confkit_event *event);
 uint64_t confkit_event_sequence(const struct confkit_event *event);
 
 /**
- * The conference ID (36-character UUID text). Valid until the event is freed.
+ * The conference ID (36-character UUID text); NULL for events missed, which
+ * are about the session's queue. Valid until the event is freed.
  */
 const char *confkit_event_conference_id(const struct confkit_event *event);
 
@@ -935,8 +969,9 @@ const char *confkit_event_conference_id(const struct confkit_event *event);
 const char *confkit_event_json(const struct confkit_event *event);
 
 /**
- * The external ID the event is about: the participant (added / updated),
- * the inviter (invitation received) or the switched user; NULL otherwise.
+ * The external ID the event is about: the participant (added / updated /
+ * removed), the inviter (invitation received) or the switched user; NULL
+ * otherwise.
  */
 const char *confkit_event_external_id(const struct confkit_event *event);
 
@@ -946,8 +981,8 @@ const char *confkit_event_external_id(const struct confkit_event *event);
 const char *confkit_event_conference_alias(const struct confkit_event *event);
 
 /**
- * The token carried (invitation received, permissions updated, protected
- * conferences only); NULL otherwise.
+ * The token carried (invitation received and permissions updated in
+ * protected conferences, token refreshed); NULL otherwise.
  */
 const char *confkit_event_token(const struct confkit_event *event);
 
@@ -966,6 +1001,19 @@ int32_t confkit_event_new_status(const struct confkit_event *event);
  * set); 0 when the event has none.
  */
 uint32_t confkit_event_permissions(const struct confkit_event *event);
+
+/**
+ * The `exp` of the token carried by token refreshed (seconds since the Unix
+ * epoch); 0 otherwise.
+ */
+uint64_t confkit_event_token_expires_at(const struct confkit_event *event);
+
+/**
+ * For events missed: the first sequence number the session can still
+ * receive (everything before it and after the last event taken was dropped);
+ * 0 otherwise.
+ */
+uint64_t confkit_event_first_available_sequence(const struct confkit_event *event);
 
 /**
  * Frees an event. NULL is accepted.

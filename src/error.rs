@@ -45,13 +45,15 @@ pub enum ErrorCode {
     TooLarge = 17,
     /// The object was closed or freed (wrappers report use after close).
     Closed = 18,
+    /// The alias names a live conference that this request may not take over.
+    AliasTaken = 19,
     /// A panic was caught at the C ABI boundary (a bug in confkit).
     Panic = 99,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::Ok,
         ErrorCode::NullArgument,
         ErrorCode::InvalidUtf8,
@@ -71,6 +73,7 @@ impl ErrorCode {
         ErrorCode::KeyInvalid,
         ErrorCode::TooLarge,
         ErrorCode::Closed,
+        ErrorCode::AliasTaken,
         ErrorCode::Panic,
     ];
 
@@ -109,6 +112,7 @@ impl ErrorCode {
             ErrorCode::KeyInvalid => "KEY_INVALID",
             ErrorCode::TooLarge => "TOO_LARGE",
             ErrorCode::Closed => "CLOSED",
+            ErrorCode::AliasTaken => "ALIAS_TAKEN",
             ErrorCode::Panic => "PANIC",
         }
     }
@@ -126,7 +130,7 @@ impl ErrorCode {
             ErrorCode::ConferenceNotFound
             | ErrorCode::SessionNotFound
             | ErrorCode::ParticipantNotFound => 404,
-            ErrorCode::AtMaxCapacity | ErrorCode::InvalidTransition => 409,
+            ErrorCode::AtMaxCapacity | ErrorCode::InvalidTransition | ErrorCode::AliasTaken => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::Panic => 500,
             _ => 400,

@@ -15,8 +15,10 @@ use crate::permissions::PermissionSet;
 pub struct Event {
     /// Increases by one per event within a session, starting at 1.
     pub sequence: u64,
-    /// The conference the event is about.
-    pub conference_id: ConferenceId,
+    /// The conference the event is about; `None` only for
+    /// [`EventKind::EventsMissed`], which is about the session's queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conference_id: Option<ConferenceId>,
     /// What happened. Shared between the sessions that receive the same event.
     #[serde(flatten)]
     pub kind: Arc<EventKind>,
@@ -121,6 +123,31 @@ pub enum EventKind {
         /// The external ID that switched.
         external_id: ExternalId,
     },
+    /// Someone this session saw is no longer visible to it (a participant who
+    /// became a listener, seen from another listener). Drop them from the view.
+    ParticipantRemoved {
+        /// Who.
+        external_id: ExternalId,
+    },
+    /// A fresh token for this user in a protected conference they are in, sent
+    /// shortly before their current one expires (same permissions).
+    TokenRefreshed {
+        /// The new token; the old one stays valid until its own expiry.
+        token: String,
+        /// What it grants (unchanged).
+        permissions: PermissionSet,
+        /// Its `exp`, seconds since the Unix epoch.
+        expires_at: u64,
+    },
+    /// The session's queue overflowed: events `firstMissedSequence` up to
+    /// this event's own sequence were dropped. The next event has
+    /// `firstAvailableSequence`; resynchronise the views this session keeps.
+    EventsMissed {
+        /// The first dropped sequence number.
+        first_missed_sequence: u64,
+        /// The first sequence number the session can still receive.
+        first_available_sequence: u64,
+    },
 }
 
 impl EventKind {
@@ -135,6 +162,9 @@ impl EventKind {
             EventKind::ParticipantUpdated { .. } => "participantUpdated",
             EventKind::PermissionsUpdated { .. } => "permissionsUpdated",
             EventKind::Switched { .. } => "switched",
+            EventKind::ParticipantRemoved { .. } => "participantRemoved",
+            EventKind::TokenRefreshed { .. } => "tokenRefreshed",
+            EventKind::EventsMissed { .. } => "eventsMissed",
         }
     }
 }

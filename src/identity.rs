@@ -179,6 +179,17 @@ impl ParticipantInfo {
         })
     }
 
+    /// Info with no name and no avatar: all that is known of a user invited
+    /// before they opened a session.
+    #[must_use]
+    pub fn anonymous(external_id: ExternalId) -> Self {
+        ParticipantInfo {
+            external_id,
+            name: String::new(),
+            avatar_url: None,
+        }
+    }
+
     /// The user's external ID.
     #[must_use]
     pub fn external_id(&self) -> &ExternalId {

@@ -42,6 +42,7 @@ pub use token::{Claims, KeyId, KeyRing, RevocationList, SigningKey, TokenError, 
 pub mod clock;
 pub mod error;
 pub mod event;
+mod expiring;
 pub mod platform;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -50,12 +50,9 @@ fn nobody_changes_the_owners_permissions() {
     let conf = created.conference.id;
     p.join(alice, conf, created.owner_token.as_deref()).unwrap();
     let perms = PermissionSet::of(&[Permission::Join, Permission::UpdatePermissions]);
-    let carol_token = p
-        .invite(alice, conf, &[invitee("carol", Some(perms))])
-        .unwrap()[0]
-        .token
-        .clone()
+    p.invite(alice, conf, &[invitee("carol", Some(perms))])
         .unwrap();
+    let carol_token = invitation_token(&p, carol);
     p.join(carol, conf, Some(&carol_token)).unwrap();
     assert_eq!(
         p.update_permissions(carol, conf, &eid("alice"), PermissionSet::EMPTY),
@@ -109,20 +106,16 @@ fn declining_or_leaving_ends_the_old_tokens_and_leavers_can_be_kicked() {
     let created = p.create_conference(alice, "secure", protected()).unwrap();
     let conf = created.conference.id;
     p.join(alice, conf, created.owner_token.as_deref()).unwrap();
-    let first = p.invite(alice, conf, &[invitee("bob", None)]).unwrap()[0]
-        .token
-        .clone()
-        .unwrap();
+    p.invite(alice, conf, &[invitee("bob", None)]).unwrap();
+    let first = invitation_token(&p, bob);
     p.decline(bob, conf).unwrap();
     assert!(matches!(
         p.join(bob, conf, Some(&first)),
         Err(PlatformError::Token(TokenError::Revoked { .. }))
     ));
     // A new invitation brings a new token that works; leaving ends it too.
-    let second = p.invite(alice, conf, &[invitee("bob", None)]).unwrap()[0]
-        .token
-        .clone()
-        .unwrap();
+    p.invite(alice, conf, &[invitee("bob", None)]).unwrap();
+    let second = invitation_token(&p, bob);
     p.join(bob, conf, Some(&second)).unwrap();
     p.leave(bob, conf).unwrap();
     assert!(matches!(

@@ -33,12 +33,6 @@ fn joined(status: S, permissions: PermissionSet, switched: bool) -> Joined {
 }
 
 /// The token a session received in its (single) invitation.
-fn invitation_token(p: &Platform, sid: SessionId) -> String {
-    invitation(&drain(p, sid))
-        .2
-        .expect("a protected invitation carries a token")
-}
-
 /// An owner (alice) and a conference she has joined and is ON_AIR in; her
 /// events so far are drained.
 struct Room {
@@ -216,7 +210,7 @@ fn sdk_step1_inviter_creates_and_joins() {
     let events = drain(&p, alice);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].sequence, 1);
-    assert_eq!(events[0].conference_id, conf);
+    assert_eq!(events[0].conference_id, Some(conf));
     assert_eq!(
         *events[0].kind,
         EventKind::ConferenceCreated {
@@ -286,7 +280,9 @@ fn sdk_step3_invite_with_and_without_permissions() {
     assert_eq!(bob.external_id.as_str(), "bob");
     assert_eq!(bob.delivery, Delivery::Delivered(1));
     assert_eq!(bob.permissions, PermissionSet::DEFAULT_INVITEE);
-    let claims = verify(&f.p, bob.token.as_deref().unwrap(), f.conf).unwrap();
+    // The token reaches the invitee in the invitation, never the inviter.
+    let bob_token = invitation_token(&f.p, f.bob);
+    let claims = verify(&f.p, &bob_token, f.conf).unwrap();
     assert_eq!(claims.subject.as_str(), "bob");
     assert_eq!(claims.permissions, PermissionSet::DEFAULT_INVITEE);
     assert!(!claims.allows(P::Invite) && !claims.allows(P::Kick));
@@ -295,11 +291,12 @@ fn sdk_step3_invite_with_and_without_permissions() {
     assert_eq!(carol.external_id.as_str(), "carol");
     assert_eq!(carol.delivery, Delivery::Delivered(1));
     assert_eq!(carol.permissions, perms(&CAROL_PERMS));
-    let claims = verify(&f.p, carol.token.as_deref().unwrap(), f.conf).unwrap();
+    let carol_token = invitation_token(&f.p, f.carol);
+    let claims = verify(&f.p, &carol_token, f.conf).unwrap();
     assert_eq!(claims.subject.as_str(), "carol");
     assert_eq!(claims.conference, f.conf);
     assert_eq!(claims.permissions, perms(&CAROL_PERMS));
-    assert_ne!(bob.token, carol.token);
+    assert_ne!(bob_token, carol_token);
 }
 
 #[test]
@@ -355,15 +352,15 @@ fn sdk_step5_invitation_received_join_connecting_on_air() {
     let events = drain(&f.p, f.bob);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].sequence, 1);
-    assert_eq!(events[0].conference_id, f.conf);
+    assert_eq!(events[0].conference_id, Some(f.conf));
     let (alias, inviter, token, permissions) = invitation(&events);
     assert_eq!(alias, "team-sync");
     assert_eq!(inviter, f.p.session_info(f.alice).unwrap());
     assert_eq!(inviter.avatar_url(), Some(ALICE_AVATAR));
-    assert_eq!(token, results[0].token);
     assert_eq!(permissions, Some(PermissionSet::DEFAULT_INVITEE));
+    assert_eq!(results[0].permissions, PermissionSet::DEFAULT_INVITEE);
     let (_, _, carol_token, carol_perms) = invitation(&drain(&f.p, f.carol));
-    assert_eq!(carol_token, results[1].token);
+    assert!(carol_token.is_some());
     assert_eq!(carol_perms, Some(perms(&CAROL_PERMS)));
 
     // Join → CONNECTING.
@@ -528,7 +525,6 @@ fn invite_needs_invite_permission_in_protected_conferences_only() {
         .invite(bob, open_room.conf, &[invitee("carol", None)])
         .unwrap();
     assert_eq!(results[0].delivery, Delivery::Delivered(1));
-    assert_eq!(results[0].token, None);
     let (_, _, token, permissions) = invitation(&drain(&open_room.p, carol));
     assert_eq!((token, permissions), (None, None));
 }
@@ -655,14 +651,13 @@ fn update_permissions_requires_update_permissions_or_owner() {
     assert_eq!(room.snapshot(&all), before);
 
     let new = perms(&[P::Join, P::SendAudio]);
-    let token = room
-        .p
+    room.p
         .update_permissions(dave, room.conf, &eid("carol"), new)
-        .unwrap()
-        .expect("a protected conference issues a new token");
-    assert_eq!(verify(&room.p, &token, room.conf).unwrap().permissions, new);
+        .unwrap();
     assert_eq!(participant(&room.p, room.conf, "carol").permissions, new);
     let events = drain(&room.p, carol);
+    let token = permissions_token(&events).expect("a protected conference issues a new token");
+    assert_eq!(verify(&room.p, &token, room.conf).unwrap().permissions, new);
     assert_eq!(
         events.iter().map(|e| (*e.kind).clone()).collect::<Vec<_>>(),
         [EventKind::PermissionsUpdated {
@@ -670,13 +665,14 @@ fn update_permissions_requires_update_permissions_or_owner() {
             token: Some(token)
         }]
     );
+    // The updater never sees the new token.
+    assert!(permissions_token(&drain(&room.p, dave)).is_none());
 
     let owner_set = perms(&[P::Join, P::Invite]);
-    let token = room
-        .p
+    room.p
         .update_permissions(room.alice, room.conf, &eid("bob"), owner_set)
-        .unwrap()
         .unwrap();
+    let token = permissions_token(&drain(&room.p, bob)).unwrap();
     assert_eq!(
         verify(&room.p, &token, room.conf).unwrap().permissions,
         owner_set
@@ -751,7 +747,6 @@ fn kicked_users_old_token_is_refused() {
         [("bob".into(), S::Kicked, S::Reserved)]
     );
     let new_token = invitation_token(&room.p, bob);
-    assert_eq!(Some(&new_token), results[0].token.as_ref());
     assert_eq!(
         room.p.join(bob, room.conf, Some(&new_token)),
         Ok(joined(S::Connecting, PermissionSet::DEFAULT_INVITEE, false))
@@ -767,18 +762,17 @@ fn permission_update_revokes_the_old_token() {
     room.drain_all(&[room.alice, bob]);
 
     let new_set = PermissionSet::DEFAULT_INVITEE.with(P::Invite);
-    let new = room
-        .p
+    room.p
         .update_permissions(room.alice, room.conf, &eid("bob"), new_set)
-        .unwrap()
         .unwrap();
+    let events = drain(&room.p, bob);
+    let new = permissions_token(&events).unwrap();
     assert_ne!(new, old);
     let claims = verify(&room.p, &new, room.conf).unwrap();
     assert_eq!(
         (claims.subject.as_str(), claims.permissions),
         ("bob", new_set)
     );
-    let events = drain(&room.p, bob);
     assert_eq!(events.len(), 1);
     assert_eq!(
         *events[0].kind,
@@ -826,10 +820,9 @@ fn reinvite_of_reserved_refreshes_token_and_revokes_the_old_one() {
         .unwrap();
     assert_eq!(results[0].delivery, Delivery::Delivered(1));
     assert_eq!(results[0].permissions, narrower);
-    let second = results[0].token.clone().unwrap();
-    assert_ne!(second, first);
     let (_, _, pushed, granted) = invitation(&drain(&room.p, bob));
-    assert_eq!(pushed.as_ref(), Some(&second));
+    let second = pushed.unwrap();
+    assert_ne!(second, first);
     assert_eq!(granted, Some(narrower));
     // Still one bob, RESERVED, with the new permissions; the audience gets
     // his refreshed view.
@@ -879,7 +872,6 @@ fn inviting_someone_in_the_conference_issues_nothing() {
         .unwrap();
     assert_eq!(results.len(), 1);
     assert_eq!(results[0].delivery, Delivery::AlreadyInConference);
-    assert_eq!(results[0].token, None);
     assert_eq!(results[0].permissions, bob_set, "his permissions are kept");
     assert_eq!(room.snapshot(&[room.alice, bob, dave]), before);
     // The owner inviting herself is the same.
@@ -900,10 +892,9 @@ fn inviting_someone_in_the_conference_issues_nothing() {
         )
         .unwrap();
     assert_eq!(results[0].delivery, Delivery::AlreadyInConference);
-    assert_eq!(results[0].token, None);
     assert_eq!(results[1].delivery, Delivery::Delivered(1));
-    assert!(results[1].token.is_some());
     assert_eq!(types(&drain(&room.p, bob)), ["participantAdded"]);
+    assert!(invitation(&drain(&room.p, dave)).2.is_some());
     assert_eq!(
         added(&drain(&room.p, room.alice)),
         [("dave".into(), S::Reserved)]
@@ -1066,20 +1057,29 @@ fn alias_is_case_insensitive() {
 }
 
 #[test]
-fn existing_alias_returns_not_new_without_token_or_event() {
+fn existing_alias_returns_not_new_without_event() {
+    // Finding 1: create-again by the owner now returns a fresh owner token
+    // (this test asserted `None` on purpose before); anyone else still gets
+    // none.
     let (p, _clock) = platform();
     let alice = open(&p, "alice", "Alice");
+    let bob = open(&p, "bob", "Bob");
     let first = p.create_conference(alice, "room", protected()).unwrap();
     let id = first.conference.id;
     assert_eq!(types(&drain(&p, alice)), ["conferenceCreated"]);
-    let before = Snapshot::take(&p, id, &[alice]);
+    let before = Snapshot::take(&p, id, &[alice, bob]);
 
+    let by_bob = p.create_conference(bob, "ROOM", protected()).unwrap();
+    assert!(!by_bob.is_new);
+    assert_eq!(by_bob.owner_token, None);
+    assert_eq!(by_bob.conference, first.conference);
     let again = p.create_conference(alice, "ROOM", protected()).unwrap();
     assert!(!again.is_new);
-    assert_eq!(again.owner_token, None);
+    let fresh = verify(&p, again.owner_token.as_deref().unwrap(), id).unwrap();
+    assert_eq!(fresh.permissions, PermissionSet::ALL);
     assert_eq!(again.conference, first.conference);
     assert_eq!(p.pending_events(alice), Ok(0), "no conferenceCreated");
-    assert_eq!(Snapshot::take(&p, id, &[alice]), before);
+    assert_eq!(Snapshot::take(&p, id, &[alice, bob]), before);
     // The first owner token still admits.
     assert_eq!(
         p.join(alice, id, first.owner_token.as_deref()),
@@ -1155,7 +1155,7 @@ fn terminate_by_owner_only_then_destroyed() {
     for sid in all {
         let events = drain(&room.p, sid);
         assert_eq!(events.len(), 1, "session {sid}");
-        assert_eq!(events[0].conference_id, room.conf);
+        assert_eq!(events[0].conference_id, Some(room.conf));
         assert_eq!(
             *events[0].kind,
             EventKind::ConferenceEnded {
@@ -1412,7 +1412,7 @@ fn joining_from_a_second_device_switches_the_first() {
             external_id: eid("bob")
         }
     );
-    assert_eq!(events[0].conference_id, room.conf);
+    assert_eq!(events[0].conference_id, Some(room.conf));
     assert_eq!(
         updates(&drain(&room.p, room.alice)),
         [("bob".into(), S::OnAir, S::Connecting)]
@@ -1687,13 +1687,15 @@ fn every_session_of_a_user_gets_every_invitation() {
         .invite(room.alice, room.conf, &[invitee("bob", None)])
         .unwrap();
     assert_eq!(results[0].delivery, Delivery::Delivered(2));
-    let token = results[0].token.clone();
+    let mut tokens = Vec::new();
     for sid in [phone, laptop] {
         let events = drain(&room.p, sid);
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].sequence, 1);
-        assert_eq!(invitation(&events).2, token);
+        tokens.push(invitation(&events).2);
     }
+    assert_eq!(tokens[0], tokens[1], "one token, sent to every session");
+    let token = tokens[0].clone();
     // Either device may use it.
     assert_eq!(
         room.p
@@ -1790,7 +1792,7 @@ fn closing_a_session_leaves_its_conferences_and_others_see_left() {
                 old_status,
                 new_status,
             } => Some((
-                e.conference_id,
+                e.conference_id.unwrap(),
                 participant.external_id.to_string(),
                 *old_status,
                 *new_status,
@@ -1948,9 +1950,7 @@ fn events_serialize_to_json_with_a_stable_type_and_camel_case_members() {
     let phone = bob;
     let laptop = open(&p, "bob", "Bob");
     p.join(laptop, conf, Some(&token)).unwrap(); // switched (phone)
-    let new_token = p
-        .update_permissions(alice, conf, &eid("bob"), bob_perms)
-        .unwrap()
+    p.update_permissions(alice, conf, &eid("bob"), bob_perms)
         .unwrap();
     p.invite(alice, conf, &[invitee("carol", None)]).unwrap(); // participantAdded
     let dave = open(&p, "dave", "Dave");
@@ -1960,12 +1960,13 @@ fn events_serialize_to_json_with_a_stable_type_and_camel_case_members() {
     for sid in [alice, phone, laptop, dave] {
         all.extend(drain(&p, sid));
     }
+    let new_token = permissions_token(&all).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     for e in &all {
         let text = e.to_json();
         let value: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["type"], e.kind.type_name(), "{text}");
-        assert_eq!(value["conferenceId"], e.conference_id.to_string());
+        assert_eq!(value["conferenceId"], e.conference_id.unwrap().to_string());
         let back: Event = serde_json::from_str(&text).unwrap();
         assert_eq!(&back, e, "round trip of {text}");
         match &*e.kind {

@@ -815,12 +815,12 @@ fn revoked_jti_is_rejected() {
     let ring = ring_of(&[&k]);
     let token = k.mint(&claims());
     let mut list = RevocationList::new();
-    list.revoke_token("jti-other");
+    list.revoke_token("jti-other", NOW + 10_000);
     assert_eq!(
         ring.verify(&token, &validation().with_revocations(&list)),
         Ok(claims())
     );
-    list.revoke_token("jti-1");
+    list.revoke_token("jti-1", NOW + 10_000);
     assert!(list.is_token_revoked("jti-1"));
     assert_eq!(
         ring.verify(&token, &validation().with_revocations(&list)),
@@ -840,10 +840,15 @@ fn token_issued_before_subject_revocation_is_rejected_at_or_after_accepted() {
     let kick_time = NOW - 100;
 
     let mut list = RevocationList::new();
-    list.revoke_subject(conf(), alice.clone(), kick_time);
+    list.revoke_subject(conf(), alice.clone(), kick_time, NOW + 10_000);
     // Another subject and another conference are unaffected.
-    list.revoke_subject(conf(), ExternalId::new("bob").unwrap(), NOW + 1000);
-    list.revoke_subject(other_conf(), alice, NOW + 1000);
+    list.revoke_subject(
+        conf(),
+        ExternalId::new("bob").unwrap(),
+        NOW + 1000,
+        NOW + 10_000,
+    );
+    list.revoke_subject(other_conf(), alice, NOW + 1000, NOW + 10_000);
 
     let issued = |iat: u64| {
         let mut c = claims();

@@ -476,8 +476,9 @@ pub unsafe extern "C" fn confkit_conference_kick(
 
 /// Replaces a participant's permissions (`permissions`: bits, see
 /// `confkit_permission_name`). The caller must be in the conference and be
-/// the owner or hold UPDATE_PERMISSIONS. `token_out` (may be NULL) receives
-/// the new token (empty for unprotected conferences); the old one is revoked.
+/// the owner or hold UPDATE_PERMISSIONS, and not be the target. The new token
+/// reaches the target only (in their `permissions updated` event); the caller
+/// never sees it.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_update_permissions(
     session: *const confkit_session,
@@ -486,7 +487,6 @@ pub unsafe extern "C" fn confkit_conference_update_permissions(
     external_id: *const u8,
     external_id_len: usize,
     permissions: u32,
-    token_out: *mut confkit_buffer,
     error_out: *mut *mut confkit_error,
 ) -> confkit_status {
     guard(error_out, || {
@@ -500,13 +500,7 @@ pub unsafe extern "C" fn confkit_conference_update_permissions(
         };
         let perms = PermissionSet::from_bits(permissions)
             .map_err(|e| FfiError::new(ErrorCode::UnknownPermission, e.to_string()))?;
-        let token = s.platform.update_permissions(s.id, id, &target, perms)?;
-        if !token_out.is_null() {
-            write_out(
-                token_out,
-                buffer_from(token.unwrap_or_default().into_bytes()),
-            );
-        }
+        s.platform.update_permissions(s.id, id, &target, perms)?;
         Ok(())
     })
 }
@@ -586,7 +580,6 @@ struct ResultRow {
     delivery: i32,
     sessions: usize,
     permissions: u32,
-    token: Option<CString>,
 }
 
 /// The per-invitee results of `confkit_conference_invite`, in the list's
@@ -608,15 +601,16 @@ impl ResultRow {
             delivery,
             sessions,
             permissions: r.permissions.bits(),
-            token: r.token.as_deref().map(c_string),
         }
     }
 }
 
 /// Invites everyone in `list` on behalf of the session's user, who must be in
-/// the conference (and, when it is protected, hold INVITE and grant nothing
-/// they lack unless they are the owner or hold UPDATE_PERMISSIONS). All or
-/// nothing: on failure nobody is invited. The list may be freed afterwards.
+/// the conference as a user (and, when it is protected, hold INVITE) and grant
+/// nothing they lack unless they are the owner or hold UPDATE_PERMISSIONS. All
+/// or nothing: on failure nobody is invited. The results carry delivery and
+/// permissions only: each invitee's token reaches the invitee, in their
+/// invitation. The list may be freed afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_conference_invite(
     session: *const confkit_session,
@@ -697,20 +691,6 @@ pub unsafe extern "C" fn confkit_invite_results_permissions(
     index: usize,
 ) -> u32 {
     guard_or(0, || row(results, index).map_or(0, |r| r.permissions))
-}
-
-/// The new token of invitee `index` (protected conferences), or NULL. Valid
-/// until the results are freed.
-#[no_mangle]
-pub unsafe extern "C" fn confkit_invite_results_token(
-    results: *const confkit_invite_results,
-    index: usize,
-) -> *const c_char {
-    guard_or(std::ptr::null(), || {
-        row(results, index)
-            .and_then(|r| r.token.as_ref())
-            .map_or(std::ptr::null(), |t| t.as_ptr())
-    })
 }
 
 /// Frees invite results. NULL is accepted.

@@ -74,6 +74,8 @@ pub const CONFKIT_STATUS_KEY_INVALID: confkit_status = 16;
 pub const CONFKIT_STATUS_TOO_LARGE: confkit_status = 17;
 /// The object was closed (used by wrappers for use after close).
 pub const CONFKIT_STATUS_CLOSED: confkit_status = 18;
+/// The alias names a live conference this request may not take over.
+pub const CONFKIT_STATUS_ALIAS_TAKEN: confkit_status = 19;
 /// A panic was caught at the boundary: a bug in confkit, please report it.
 pub const CONFKIT_STATUS_PANIC: confkit_status = 99;
 
@@ -85,7 +87,7 @@ pub const CONFKIT_VERSION_MINOR: u32 = 1;
 pub const CONFKIT_VERSION_PATCH: u32 = 0;
 /// The C ABI's version: bumped on every incompatible change of this header.
 /// Wrappers compare it with `confkit_abi_version()` when they load.
-pub const CONFKIT_ABI_VERSION: u32 = 1;
+pub const CONFKIT_ABI_VERSION: u32 = 2;
 
 /// Bytes owned by confkit, handed to the caller: free with `confkit_buffer_free`.
 /// Text buffers hold UTF-8 without a terminating NUL.
@@ -434,6 +436,7 @@ mod tests {
             CONFKIT_STATUS_KEY_INVALID,
             CONFKIT_STATUS_TOO_LARGE,
             CONFKIT_STATUS_CLOSED,
+            CONFKIT_STATUS_ALIAS_TAKEN,
             CONFKIT_STATUS_PANIC,
         ];
         let core: Vec<i32> = ErrorCode::ALL.iter().map(|c| c.value()).collect();

@@ -35,9 +35,17 @@ pub const CONFKIT_EVENT_PARTICIPANT_UPDATED: i32 = 5;
 pub const CONFKIT_EVENT_PERMISSIONS_UPDATED: i32 = 6;
 /// `confkit_event_kind`: this session was replaced by another of the same user.
 pub const CONFKIT_EVENT_SWITCHED: i32 = 7;
+/// `confkit_event_kind`: a participant is no longer visible to this session
+/// (they became a listener, seen from another listener).
+pub const CONFKIT_EVENT_PARTICIPANT_REMOVED: i32 = 8;
+/// `confkit_event_kind`: a fresh token for the user, before theirs expires.
+pub const CONFKIT_EVENT_TOKEN_REFRESHED: i32 = 9;
+/// `confkit_event_kind`: the session's queue overflowed and events were
+/// dropped (`confkit_event_first_available_sequence`): resynchronise.
+pub const CONFKIT_EVENT_EVENTS_MISSED: i32 = 10;
 
 /// The JSON `type` names, in `CONFKIT_EVENT_*` order starting at 1.
-pub(crate) const EVENT_TYPE_NAMES: [&str; 7] = [
+pub(crate) const EVENT_TYPE_NAMES: [&str; 10] = [
     "conferenceCreated",
     "conferenceEnded",
     "invitationReceived",
@@ -45,6 +53,9 @@ pub(crate) const EVENT_TYPE_NAMES: [&str; 7] = [
     "participantUpdated",
     "permissionsUpdated",
     "switched",
+    "participantRemoved",
+    "tokenRefreshed",
+    "eventsMissed",
 ];
 
 /// One event taken from a session's queue. Read it with the `confkit_event_*`
@@ -54,7 +65,7 @@ pub struct confkit_event {
     kind: i32,
     type_name: &'static str,
     sequence: u64,
-    conference_id: CString,
+    conference_id: Option<CString>,
     json: CString,
     external_id: Option<CString>,
     alias: Option<CString>,
@@ -62,6 +73,8 @@ pub struct confkit_event {
     old_status: i32,
     new_status: i32,
     permissions: u32,
+    /// `exp` of a refreshed token; first available sequence after a loss.
+    number: u64,
 }
 
 impl confkit_event {
@@ -70,7 +83,7 @@ impl confkit_event {
             kind: 0,
             type_name: "UNKNOWN",
             sequence: e.sequence,
-            conference_id: owned_c_string(e.conference_id.to_string()),
+            conference_id: e.conference_id.map(|c| owned_c_string(c.to_string())),
             json: owned_c_string(e.to_json()),
             external_id: None,
             alias: None,
@@ -78,6 +91,7 @@ impl confkit_event {
             old_status: -1,
             new_status: -1,
             permissions: 0,
+            number: 0,
         };
         out.kind = match &*e.kind {
             EventKind::ConferenceCreated {
@@ -124,6 +138,27 @@ impl confkit_event {
             EventKind::Switched { external_id } => {
                 out.external_id = Some(c_string(external_id.as_str()));
                 CONFKIT_EVENT_SWITCHED
+            }
+            EventKind::ParticipantRemoved { external_id } => {
+                out.external_id = Some(c_string(external_id.as_str()));
+                CONFKIT_EVENT_PARTICIPANT_REMOVED
+            }
+            EventKind::TokenRefreshed {
+                token,
+                permissions,
+                expires_at,
+            } => {
+                out.token = Some(c_string(token));
+                out.permissions = permissions.bits();
+                out.number = *expires_at;
+                CONFKIT_EVENT_TOKEN_REFRESHED
+            }
+            EventKind::EventsMissed {
+                first_available_sequence,
+                ..
+            } => {
+                out.number = *first_available_sequence;
+                CONFKIT_EVENT_EVENTS_MISSED
             }
         };
         out.type_name = e.kind.type_name();
@@ -347,12 +382,13 @@ fn opt_ptr(s: Option<&CString>) -> *const c_char {
     s.map_or(std::ptr::null(), |c| c.as_ptr())
 }
 
-/// The conference ID (36-character UUID text). Valid until the event is freed.
+/// The conference ID (36-character UUID text); NULL for events missed, which
+/// are about the session's queue. Valid until the event is freed.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_event_conference_id(event: *const confkit_event) -> *const c_char {
     // SAFETY: the caller passes NULL or a live event.
     guard_or(std::ptr::null(), || {
-        opt_ptr(unsafe { event.as_ref() }.map(|e| &e.conference_id))
+        opt_ptr(unsafe { event.as_ref() }.and_then(|e| e.conference_id.as_ref()))
     })
 }
 
@@ -365,8 +401,9 @@ pub unsafe extern "C" fn confkit_event_json(event: *const confkit_event) -> *con
     })
 }
 
-/// The external ID the event is about: the participant (added / updated),
-/// the inviter (invitation received) or the switched user; NULL otherwise.
+/// The external ID the event is about: the participant (added / updated /
+/// removed), the inviter (invitation received) or the switched user; NULL
+/// otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_event_external_id(event: *const confkit_event) -> *const c_char {
     // SAFETY: the caller passes NULL or a live event.
@@ -386,8 +423,8 @@ pub unsafe extern "C" fn confkit_event_conference_alias(
     })
 }
 
-/// The token carried (invitation received, permissions updated, protected
-/// conferences only); NULL otherwise.
+/// The token carried (invitation received and permissions updated in
+/// protected conferences, token refreshed); NULL otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_event_token(event: *const confkit_event) -> *const c_char {
     // SAFETY: the caller passes NULL or a live event.
@@ -420,6 +457,33 @@ pub unsafe extern "C" fn confkit_event_new_status(event: *const confkit_event) -
 pub unsafe extern "C" fn confkit_event_permissions(event: *const confkit_event) -> u32 {
     // SAFETY: the caller passes NULL or a live event.
     guard_or(0, || unsafe { event.as_ref() }.map_or(0, |e| e.permissions))
+}
+
+/// The `exp` of the token carried by token refreshed (seconds since the Unix
+/// epoch); 0 otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_token_expires_at(event: *const confkit_event) -> u64 {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(0, || {
+        unsafe { event.as_ref() }
+            .filter(|e| e.kind == CONFKIT_EVENT_TOKEN_REFRESHED)
+            .map_or(0, |e| e.number)
+    })
+}
+
+/// For events missed: the first sequence number the session can still
+/// receive (everything before it and after the last event taken was dropped);
+/// 0 otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_event_first_available_sequence(
+    event: *const confkit_event,
+) -> u64 {
+    // SAFETY: the caller passes NULL or a live event.
+    guard_or(0, || {
+        unsafe { event.as_ref() }
+            .filter(|e| e.kind == CONFKIT_EVENT_EVENTS_MISSED)
+            .map_or(0, |e| e.number)
+    })
 }
 
 /// Frees an event. NULL is accepted.

@@ -2,6 +2,7 @@
 //! about what.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::event::ParticipantView;
 use crate::identity::{Alias, ConferenceId, ExternalId, ParticipantInfo};
@@ -19,11 +20,50 @@ pub(crate) struct Participant {
     pub permissions: PermissionSet,
     /// The session connected to the conference, while in it.
     pub session: Option<SessionId>,
-    /// Every token id issued to this participant that may still be live.
-    pub token_ids: Vec<Box<str>>,
+    /// The tokens issued to (or admitted for) this participant since they last
+    /// left, declined or were kicked, that may still be valid: at most
+    /// [`MAX_LIVE_TOKENS`], oldest first.
+    pub tokens: Vec<TokenRecord>,
+}
+
+/// Most token records a participant keeps; issuing another revokes the oldest.
+pub(crate) const MAX_LIVE_TOKENS: usize = 8;
+
+/// What the platform remembers of a token it issued or admitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TokenRecord {
+    pub jti: Arc<str>,
+    pub expires_at: u64,
+    pub permissions: PermissionSet,
 }
 
 impl Participant {
+    /// Whether the platform issued or admitted this token id for them since
+    /// they last left, declined or were kicked.
+    pub fn holds_token(&self, jti: &str) -> bool {
+        self.tokens.iter().any(|t| &*t.jti == jti)
+    }
+
+    /// The expiry of their newest token.
+    pub fn newest_token_expiry(&self) -> Option<u64> {
+        self.tokens.iter().map(|t| t.expires_at).max()
+    }
+
+    /// Records a token; returns the records it displaces (expired by
+    /// `expired_before`, or beyond [`MAX_LIVE_TOKENS`]) for the caller to revoke.
+    pub fn add_token(&mut self, token: TokenRecord, expired_before: u64) -> Vec<TokenRecord> {
+        let (mut gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.tokens)
+            .into_iter()
+            .partition(|t| t.expires_at < expired_before);
+        self.tokens = kept;
+        if !self.holds_token(&token.jti) {
+            self.tokens.push(token);
+        }
+        let excess = self.tokens.len().saturating_sub(MAX_LIVE_TOKENS);
+        gone.extend(self.tokens.drain(..excess));
+        gone
+    }
+
     pub fn view(&self) -> ParticipantView {
         ParticipantView {
             external_id: self.info.external_id().clone(),
@@ -197,6 +237,17 @@ impl Conference {
                 .chain(self.present_listeners.iter().filter_map(session_of))
                 .collect()
         }
+    }
+
+    /// The sessions of present listeners other than participant `about`: the
+    /// ones whose view of `about` appears or disappears when `about` changes
+    /// type.
+    pub fn other_listener_sessions(&self, about: usize) -> Vec<SessionId> {
+        self.present_listeners
+            .iter()
+            .filter(|i| **i != about)
+            .filter_map(|i| self.participants.get(*i).and_then(|p| p.session))
+            .collect()
     }
 
     /// The external IDs of every participant (for conference-wide notices).

@@ -4,8 +4,10 @@ use super::*;
 
 impl Platform {
     /// Creates a conference owned by the session's user. An alias that already
-    /// names a live conference (ignoring case) returns that conference, marked
-    /// not new, with no token and no notification.
+    /// names a live conference (compared by [`Alias::key`]) returns that
+    /// conference, marked not new, without notifying anyone; when the caller
+    /// owns that conference and it is protected, with a fresh owner token (the
+    /// owner's way back in once their token expired).
     pub fn create_conference(
         &self,
         sid: SessionId,
@@ -13,30 +15,95 @@ impl Platform {
         options: ConferenceOptions,
     ) -> Result<Created> {
         let alias = Alias::new(alias)?;
-        self.run(|st, out, now| {
-            let owner = st.session(sid)?.info.clone();
-            self.create_inner(st, out, now, owner, alias, options)
-        })
+        let new_id = ConferenceId::random();
+        let probe = alias.clone();
+        self.run_signed(
+            |st, _| {
+                let owner = st.session(sid)?.info.external_id().clone();
+                Ok(self.predict_create(st, &owner, &probe, options, new_id, &[]))
+            },
+            |st, out, now, minter| {
+                let owner = st.session(sid)?.info.clone();
+                self.create_inner(st, out, now, minter, owner, alias, options, new_id)
+            },
+        )
     }
 
+    /// The tokens a create (plus its invitations) will issue: the owner's and
+    /// one per invitee, for the conference `new_id` will be or the one the
+    /// alias names.
+    pub(super) fn predict_create(
+        &self,
+        st: &State,
+        owner: &ExternalId,
+        alias: &Alias,
+        options: ConferenceOptions,
+        new_id: ConferenceId,
+        invitees: &[Invitee],
+    ) -> Vec<TokenRequest> {
+        let existing = st
+            .aliases
+            .get(alias.key())
+            .and_then(|id| st.conferences.get(id));
+        match existing {
+            Some(conf) => {
+                let owner_token = (conf.options.protected && conf.is_owner(owner))
+                    .then(|| TokenRequest::new(conf, owner, PermissionSet::ALL));
+                let invited = invitations::plan_invites(st, conf.id, PermissionSet::ALL, invitees)
+                    .map(|plan| plan.token_requests(conf, invitees).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                owner_token.into_iter().chain(invited).collect()
+            }
+            None if options.protected => {
+                let ttl = options.token_ttl_secs.unwrap_or(self.config.token_ttl_secs);
+                let request = |subject: &ExternalId, permissions| TokenRequest {
+                    conference: new_id,
+                    ttl_secs: ttl,
+                    subject: subject.clone(),
+                    permissions,
+                };
+                std::iter::once(request(owner, PermissionSet::ALL))
+                    .chain(invitees.iter().map(|i| {
+                        request(
+                            &i.external_id,
+                            i.permissions.unwrap_or(PermissionSet::DEFAULT_INVITEE),
+                        )
+                    }))
+                    .collect()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Creates the conference (with id `new_id`), or answers for the live one
+    /// the alias names (see [`Platform::create_conference`]).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn create_inner(
         &self,
         st: &mut State,
         out: &mut Outbox,
         now: u64,
+        minter: &mut Minter,
         owner: ParticipantInfo,
         alias: Alias,
         options: ConferenceOptions,
+        new_id: ConferenceId,
     ) -> Result<Created> {
         if let Some(existing) = st
             .aliases
             .get(alias.key())
             .and_then(|id| st.conferences.get(id))
         {
+            let id = existing.id;
+            let owner_idx = existing
+                .index_of(owner.external_id())
+                .filter(|_| existing.options.protected && existing.is_owner(owner.external_id()));
+            let owner_token =
+                owner_idx.and_then(|idx| self.issue_fresh(st, minter, id, idx, now, out));
             return Ok(Created {
-                conference: existing.info(),
+                conference: st.conference(id)?.info(),
                 is_new: false,
-                owner_token: None,
+                owner_token,
             });
         }
         if options.empty_ttl_secs == Some(0) || options.token_ttl_secs == Some(0) {
@@ -56,7 +123,7 @@ impl Platform {
             empty_ttl_secs: options.empty_ttl_secs.unwrap_or(self.config.empty_ttl_secs),
             token_ttl_secs: options.token_ttl_secs.unwrap_or(self.config.token_ttl_secs),
         };
-        let id = ConferenceId::random();
+        let id = new_id;
         let owner_id = owner.external_id().clone();
         let mut conf = Conference::new(id, alias, owner_id.clone(), resolved, now);
         let mut owner_p = Participant {
@@ -65,11 +132,11 @@ impl Platform {
             kind: ParticipantType::User,
             permissions: PermissionSet::ALL,
             session: None,
-            token_ids: Vec::new(),
+            tokens: Vec::new(),
         };
         let owner_token = if resolved.protected {
-            let (token, jti) = self.mint(&conf, &owner_id, PermissionSet::ALL, now);
-            owner_p.token_ids.push(jti);
+            let (token, record) = self.mint(minter, &conf, &owner_id, PermissionSet::ALL, now);
+            owner_p.tokens.push(record);
             Some(token)
         } else {
             None
@@ -77,6 +144,7 @@ impl Platform {
         conf.add(owner_p);
         let info = conf.info();
         st.aliases.insert(conf.alias.key().to_owned(), id);
+        st.max_token_ttl = st.max_token_ttl.max(resolved.token_ttl_secs);
         if let Some(t) = conf.expires_at {
             st.expiry.insert((t, id));
         }
@@ -102,7 +170,7 @@ impl Platform {
         self.run(|st, _, _| Ok(st.conference(id)?.info()))
     }
 
-    /// A live conference by alias (ignoring case).
+    /// A live conference by alias (compared by [`Alias::key`]).
     pub fn conference_by_alias(&self, alias: &str) -> Result<ConferenceInfo> {
         let alias = Alias::new(alias)?;
         self.run(|st, _, _| {
@@ -129,26 +197,28 @@ impl Platform {
 
     /// Ends a conference (its owner only): everyone is told and it is destroyed.
     pub fn terminate(&self, sid: SessionId, id: ConferenceId) -> Result<()> {
-        self.run(|st, out, _| {
+        self.run(|st, out, now| {
             let user = st.session(sid)?.info.external_id().clone();
             if !st.conference(id)?.is_owner(&user) {
                 return Err(PlatformError::OwnerOnly("terminate the conference"));
             }
-            st.destroy(id, EndReason::Terminated, out);
+            st.destroy(id, EndReason::Terminated, now, out);
             Ok(())
         })
     }
 
-    /// Destroys every empty conference whose time to live has passed. Every
-    /// operation does this first; hosts with idle periods call it on a timer.
-    /// Returns how many were destroyed.
+    /// Destroys every empty conference whose time to live has passed, sends
+    /// due token refreshes and forgets expired revocations. Every operation
+    /// does this first; hosts call it on a timer (say every few seconds) so
+    /// refreshes go out while nothing else happens. Returns how many
+    /// conferences were destroyed.
     pub fn expire_conferences(&self) -> usize {
         let now = self.clock.now();
         let (count, wake) = {
             let mut st = self.state.lock();
             let mut out = Outbox::default();
-            let count = st.expire_due(now, &mut out);
-            (count, st.deliver(out))
+            let count = self.housekeeping(&mut st, now, &mut out);
+            (count, st.deliver(out, self.config.max_queued_events))
         };
         for (sid, listener) in wake {
             listener(sid);

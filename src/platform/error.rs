@@ -72,6 +72,27 @@ pub enum PlatformError {
     /// The owner always holds every permission; nobody may change that.
     #[error("the conference owner's permissions cannot be changed")]
     OwnerPermissionsFixed,
+    /// A listener tried to act on others (invite, kick, update permissions).
+    #[error("{0} is listening: listeners receive only, join as a user to invite, kick or update permissions")]
+    ListenerCannotAct(ExternalId),
+    /// A re-invitation of a KICKED participant by someone who may not re-admit them.
+    #[error("{0} was kicked: only the owner or a holder of KICK or INVITE can invite them back")]
+    KickedNeedsModerator(ExternalId),
+    /// A KICKED participant gets no fresh token.
+    #[error("{0} was kicked: only a new invitation brings them back")]
+    ParticipantKicked(ExternalId),
+    /// Nobody changes their own permissions.
+    #[error("{0} cannot change their own permissions")]
+    OwnPermissions(ExternalId),
+    /// REST create named an alias that a live conference of someone else (or an
+    /// unprotected one) already has.
+    #[error("alias {alias:?} is taken by a conference that {why}")]
+    AliasTaken {
+        /// The alias as asked.
+        alias: String,
+        /// Why it cannot be reused here.
+        why: &'static str,
+    },
     /// The conference is full.
     #[error("conference is at max capacity ({limit} participants)")]
     AtMaxCapacity {
@@ -106,7 +127,12 @@ impl PlatformError {
             | PlatformError::Escalation { .. }
             | PlatformError::OwnerOnly(_)
             | PlatformError::OwnerNotKickable
-            | PlatformError::OwnerPermissionsFixed => ErrorCode::NotAllowed,
+            | PlatformError::OwnerPermissionsFixed
+            | PlatformError::ListenerCannotAct(_)
+            | PlatformError::KickedNeedsModerator(_)
+            | PlatformError::ParticipantKicked(_)
+            | PlatformError::OwnPermissions(_) => ErrorCode::NotAllowed,
+            PlatformError::AliasTaken { .. } => ErrorCode::AliasTaken,
             PlatformError::AtMaxCapacity { .. } => ErrorCode::AtMaxCapacity,
             PlatformError::Transition(_) => ErrorCode::InvalidTransition,
         }

@@ -1,26 +1,132 @@
 //! Invitations and permission updates.
+//!
+//! An invitation is decided first ([`plan_invites`], which changes nothing and
+//! can be repeated), then applied. The plan also says which tokens it will
+//! issue, so they can be signed before the lock is taken.
 
 use super::*;
 
+/// What one invitee's invitation does.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    /// They are in the conference: nothing is issued or sent.
+    AlreadyIn,
+    /// A new participant.
+    Add,
+    /// A participant who is not in the conference, invited again.
+    Reinvite {
+        idx: usize,
+        old: ParticipantStatus,
+        new: ParticipantStatus,
+        kind_before: ParticipantType,
+    },
+}
+
+/// The decided invitations of one request, in request order.
+pub(super) struct InvitePlan {
+    steps: Vec<(Action, PermissionSet)>,
+}
+
+/// Decides an invitation by someone holding `held` (every permission for the
+/// owner and the app server), without changing anything.
+///
+/// - A participant in the conference is left as they are.
+/// - A re-invited participant keeps their permission set unless the inviter
+///   may change permissions (the owner, a holder of UPDATE_PERMISSIONS, the app
+///   server) and the invitation names a set.
+/// - A KICKED participant is re-admitted only by the owner or a holder of KICK
+///   or INVITE, in protected and unprotected conferences alike.
+/// - The owner is never invited (they come back with a fresh owner token).
+pub(super) fn plan_invites(
+    st: &State,
+    id: ConferenceId,
+    held: PermissionSet,
+    invitees: &[Invitee],
+) -> Result<InvitePlan> {
+    tokens::check_count(invitees.len())?;
+    let conf = st.conference(id)?;
+    let may_set = held.contains(Permission::UpdatePermissions);
+    let may_readmit = held.contains(Permission::Kick) || held.contains(Permission::Invite);
+    let mut seen = HashSet::with_capacity(invitees.len());
+    let mut steps = Vec::with_capacity(invitees.len());
+    for inv in invitees {
+        if !seen.insert(&inv.external_id) {
+            return Err(PlatformError::InvalidInput(format!(
+                "{} is listed twice",
+                inv.external_id
+            )));
+        }
+        let Some(idx) = conf.index_of(&inv.external_id) else {
+            let perms = inv.permissions.unwrap_or(PermissionSet::DEFAULT_INVITEE);
+            steps.push((Action::Add, perms));
+            continue;
+        };
+        let Some(p) = conf.get(idx) else {
+            return Err(PlatformError::ParticipantNotFound(inv.external_id.clone()));
+        };
+        if p.status.is_in_conference() {
+            steps.push((Action::AlreadyIn, p.permissions));
+            continue;
+        }
+        if conf.is_owner(&inv.external_id) {
+            return Err(PlatformError::InvalidInput(format!(
+                "{} owns the conference and needs no invitation",
+                inv.external_id
+            )));
+        }
+        if p.status == ParticipantStatus::Kicked && !may_readmit {
+            return Err(PlatformError::KickedNeedsModerator(inv.external_id.clone()));
+        }
+        let new = p.status.apply(LifecycleEvent::Invite)?;
+        let perms = match inv.permissions {
+            Some(asked) if may_set => asked,
+            _ => p.permissions,
+        };
+        let action = Action::Reinvite {
+            idx,
+            old: p.status,
+            new,
+            kind_before: p.kind,
+        };
+        steps.push((action, perms));
+    }
+    Ok(InvitePlan { steps })
+}
+
+impl InvitePlan {
+    /// The tokens applying this plan issues (protected conferences).
+    pub(super) fn token_requests<'a>(
+        &'a self,
+        conf: &'a Conference,
+        invitees: &'a [Invitee],
+    ) -> impl Iterator<Item = TokenRequest> + 'a {
+        self.steps
+            .iter()
+            .zip(invitees)
+            .filter(move |((action, _), _)| {
+                conf.options.protected && !matches!(action, Action::AlreadyIn)
+            })
+            .map(move |((_, perms), inv)| TokenRequest::new(conf, &inv.external_id, *perms))
+    }
+}
+
 impl Platform {
-    /// Invites users on behalf of a participant who is in the conference. In a
-    /// protected conference the inviter needs INVITE and may grant only what
-    /// they hold, unless they are the owner or hold UPDATE_PERMISSIONS; the
-    /// default set counts as granted too. The owner is never invited (an
-    /// invitation would replace their permissions and revoke the owner token):
-    /// inviting the owner while they are out of the conference is refused.
+    /// Invites users on behalf of a participant who is in the conference as a
+    /// user. In a protected conference the inviter needs INVITE. Nobody but
+    /// the owner and holders of UPDATE_PERMISSIONS may grant what they do not
+    /// hold themselves (the default set counts as granted), protected or not.
+    /// See [`plan_invites`] for re-invitations. The results say whom the
+    /// invitation reached; the invitees' tokens go to the invitees only.
     pub fn invite(
         &self,
         sid: SessionId,
         id: ConferenceId,
         invitees: &[Invitee],
     ) -> Result<Vec<InviteResult>> {
-        self.run(|st, out, now| {
+        let decide = |st: &State| -> Result<(ParticipantInfo, InvitePlan)> {
             let protected = st.conference(id)?.options.protected;
             let needs = protected.then_some(Permission::Invite);
-            let (inviter_info, held) = st.acting_member(sid, id, needs)?;
-            // No escalation, protected or not: what a participant holds bounds
-            // what they can hand out (the owner holds everything).
+            let (inviter, held) = st.acting_member(sid, id, needs)?;
             if !held.contains(Permission::UpdatePermissions) {
                 let wanted = invitees.iter().fold(PermissionSet::EMPTY, |acc, i| {
                     acc.union(i.permissions.unwrap_or(PermissionSet::DEFAULT_INVITEE))
@@ -30,135 +136,128 @@ impl Platform {
                     return Err(PlatformError::Escalation { missing });
                 }
             }
-            self.invite_inner(st, out, now, id, &inviter_info, invitees)
-        })
+            Ok((inviter, plan_invites(st, id, held, invitees)?))
+        };
+        self.run_signed(
+            |st, _| {
+                let (_, plan) = decide(st)?;
+                Ok(plan.token_requests(st.conference(id)?, invitees).collect())
+            },
+            |st, out, now, minter| {
+                let (inviter, plan) = decide(st)?;
+                let done = self.apply_invites(st, out, now, minter, id, &inviter, invitees, plan);
+                Ok(done.into_iter().map(|d| d.result).collect())
+            },
+        )
     }
 
-    pub(super) fn invite_inner(
+    /// Applies a plan made by [`plan_invites`] on the same state: nothing
+    /// here can fail.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn apply_invites(
         &self,
         st: &mut State,
         out: &mut Outbox,
         now: u64,
+        minter: &mut Minter,
         id: ConferenceId,
         inviter: &ParticipantInfo,
         invitees: &[Invitee],
-    ) -> Result<Vec<InviteResult>> {
-        let conf = st.conference(id)?;
-        let mut seen = HashSet::with_capacity(invitees.len());
-        // Validate every invitee before changing anything.
-        let mut plan = Vec::with_capacity(invitees.len());
-        for inv in invitees {
-            if !seen.insert(&inv.external_id) {
-                return Err(PlatformError::InvalidInput(format!(
-                    "{} is listed twice",
-                    inv.external_id
-                )));
-            }
-            let existing = conf.index_of(&inv.external_id);
-            let status = existing.and_then(|i| conf.get(i)).map(|p| p.status);
-            match status {
-                Some(s) if s.is_in_conference() => plan.push((inv, existing, None)),
-                // The owner comes back with the owner token; an invitation would
-                // replace their permissions and revoke that token.
-                Some(_) if conf.is_owner(&inv.external_id) => {
-                    return Err(PlatformError::InvalidInput(format!(
-                        "{} owns the conference and needs no invitation",
-                        inv.external_id
-                    )));
-                }
-                Some(s) => plan.push((inv, existing, Some((s, s.apply(LifecycleEvent::Invite)?)))),
-                None => plan.push((inv, None, None)),
-            }
-        }
+        plan: InvitePlan,
+    ) -> Vec<Invited> {
+        let mut done = Vec::with_capacity(invitees.len());
+        let Some(conf) = st.conferences.get(&id) else {
+            return done;
+        };
         let protected = conf.options.protected;
-        let mut results = Vec::with_capacity(invitees.len());
         let conf_alias = conf.alias.as_str().to_owned();
-        for (inv, existing, change) in plan {
-            let conf = st.conference_mut(id)?;
-            let perms = inv.permissions.unwrap_or(PermissionSet::DEFAULT_INVITEE);
-            if existing.is_some() && change.is_none() {
-                let current = existing.and_then(|i| conf.get(i)).map(|p| p.permissions);
-                results.push(InviteResult {
-                    external_id: inv.external_id.clone(),
-                    delivery: Delivery::AlreadyInConference,
-                    permissions: current.unwrap_or(perms),
-                    token: None,
-                });
-                continue;
-            }
-            let minted = protected.then(|| self.mint(conf, &inv.external_id, perms, now));
-            let (token, jti) = match minted {
-                Some((t, j)) => (Some(t), Some(j)),
+        for (inv, (action, perms)) in invitees.iter().zip(plan.steps) {
+            let Some(conf) = st.conferences.get_mut(&id) else {
+                break;
+            };
+            let minted = (protected && !matches!(action, Action::AlreadyIn))
+                .then(|| self.mint(minter, conf, &inv.external_id, perms, now));
+            let (token, record) = match minted {
+                Some((t, r)) => (Some(t), Some(r)),
                 None => (None, None),
             };
-            let idx = match (existing, change) {
-                (Some(i), Some((_, new_status))) => {
-                    let old_jtis = conf
-                        .update(i, now, |p| {
-                            p.status = new_status;
+            let (idx, change) = match action {
+                Action::AlreadyIn => {
+                    done.push(Invited {
+                        result: InviteResult {
+                            external_id: inv.external_id.clone(),
+                            delivery: Delivery::AlreadyInConference,
+                            permissions: perms,
+                        },
+                        token: None,
+                    });
+                    continue;
+                }
+                Action::Reinvite {
+                    idx,
+                    old,
+                    new,
+                    kind_before,
+                } => {
+                    // Tokens that still carry the set they keep stay valid.
+                    let replaced = conf
+                        .update(idx, now, |p| {
+                            p.status = new;
                             p.permissions = perms;
                             p.kind = ParticipantType::User;
-                            let old = std::mem::take(&mut p.token_ids);
-                            p.token_ids.extend(jti.clone());
-                            old
+                            let (keep, replaced) = std::mem::take(&mut p.tokens)
+                                .into_iter()
+                                .partition(|t| t.permissions == perms);
+                            p.tokens = keep;
+                            replaced
                         })
                         .unwrap_or_default();
-                    // A refreshed invitation replaces the earlier tokens.
-                    for old in old_jtis {
-                        st.revocations.revoke_token(old.into_string());
-                    }
-                    i
+                    st.revoke_records(replaced);
+                    (idx, Some((old, new, kind_before)))
                 }
-                _ => {
-                    let info = ParticipantInfo::new(inv.external_id.clone(), "", None)?;
+                Action::Add => {
                     let info = st
                         .sessions_of(&inv.external_id)
                         .first()
                         .and_then(|s| st.sessions.get(s))
-                        .map_or(info, |s| s.info.clone());
-                    let conf = st.conference_mut(id)?;
-                    conf.add(Participant {
+                        .map(|s| s.info.clone())
+                        .unwrap_or_else(|| ParticipantInfo::anonymous(inv.external_id.clone()));
+                    let Some(conf) = st.conferences.get_mut(&id) else {
+                        break;
+                    };
+                    let idx = conf.add(Participant {
                         info,
                         status: ParticipantStatus::Reserved,
                         kind: ParticipantType::User,
                         permissions: perms,
                         session: None,
-                        token_ids: jti.into_iter().collect(),
-                    })
+                        tokens: Vec::new(),
+                    });
+                    (idx, None)
                 }
             };
-            let conf = st.conference(id)?;
-            let audience = conf.audience(idx);
-            // Events are built only when someone will receive them (a REST
-            // invite of thousands usually has no audience).
-            let view = (!audience.is_empty())
-                .then(|| conf.get(idx).map(Participant::view))
-                .flatten();
-            if let Some(view) = view {
-                let kind = match change {
-                    Some((old, new)) if old != new => EventKind::ParticipantUpdated {
-                        participant: view,
-                        old_status: old,
-                        new_status: new,
-                    },
-                    _ => EventKind::ParticipantAdded { participant: view },
-                };
-                out.send(&audience, id, kind);
+            if let Some(record) = record {
+                st.record_token(id, idx, record, now);
+            }
+            match change {
+                // A refreshed invitation (RESERVED again) is announced as an addition.
+                Some((old, new, kind_before)) if old != new => {
+                    st.announce(id, idx, Some(old), kind_before, out);
+                }
+                _ => st.announce(id, idx, None, ParticipantType::User, out),
             }
             let delivery = if inv.notify {
                 let to = st.sessions_of(&inv.external_id);
-                if !to.is_empty() {
-                    out.send(
-                        &to,
-                        id,
-                        EventKind::InvitationReceived {
-                            conference_alias: conf_alias.clone(),
-                            inviter: inviter.clone(),
-                            token: token.clone(),
-                            permissions: protected.then_some(perms),
-                        },
-                    );
-                }
+                out.send(
+                    &to,
+                    id,
+                    EventKind::InvitationReceived {
+                        conference_alias: conf_alias.clone(),
+                        inviter: inviter.clone(),
+                        token: token.clone(),
+                        permissions: protected.then_some(perms),
+                    },
+                );
                 if to.is_empty() {
                     Delivery::NoOpenSession
                 } else {
@@ -167,67 +266,91 @@ impl Platform {
             } else {
                 Delivery::NotRequested
             };
-            results.push(InviteResult {
-                external_id: inv.external_id.clone(),
-                delivery,
-                permissions: perms,
+            done.push(Invited {
+                result: InviteResult {
+                    external_id: inv.external_id.clone(),
+                    delivery,
+                    permissions: perms,
+                },
                 token,
             });
         }
-        Ok(results)
+        done
     }
 
-    /// Replaces a participant's permissions (owner or UPDATE_PERMISSIONS holder):
-    /// a new token is issued (protected conferences), the old ones are revoked,
-    /// and the participant's sessions receive permissions updated.
+    /// Replaces a participant's permissions (the owner or an UPDATE_PERMISSIONS
+    /// holder; nobody changes their own). In a protected conference a new
+    /// token is issued and the ones that carry another set are revoked; the
+    /// participant's sessions receive permissions updated with the new token.
     pub fn update_permissions(
         &self,
         sid: SessionId,
         id: ConferenceId,
         target: &ExternalId,
         permissions: PermissionSet,
-    ) -> Result<Option<String>> {
-        self.run(|st, out, now| {
-            st.acting_member(sid, id, Some(Permission::UpdatePermissions))?;
-            self.update_permissions_inner(st, out, now, id, target, permissions)
-        })
+    ) -> Result<()> {
+        let decide = |st: &State| -> Result<()> {
+            let (actor, _) = st.acting_member(sid, id, Some(Permission::UpdatePermissions))?;
+            let conf = st.conference(id)?;
+            if actor.external_id() == target && !conf.is_owner(target) {
+                return Err(PlatformError::OwnPermissions(target.clone()));
+            }
+            check_update(conf, target).map(|_| ())
+        };
+        self.run_signed(
+            |st, _| {
+                decide(st)?;
+                let conf = st.conference(id)?;
+                Ok(conf
+                    .options
+                    .protected
+                    .then(|| TokenRequest::new(conf, target, permissions))
+                    .into_iter()
+                    .collect())
+            },
+            |st, out, now, minter| {
+                decide(st)?;
+                self.update_permissions_inner(st, out, now, minter, id, target, permissions)
+                    .map(|_| ())
+            },
+        )
     }
 
+    /// Applies a permission update that [`check_update`] allowed; returns the
+    /// new token (protected conferences).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn update_permissions_inner(
         &self,
         st: &mut State,
         out: &mut Outbox,
         now: u64,
+        minter: &mut Minter,
         id: ConferenceId,
         target: &ExternalId,
         permissions: PermissionSet,
     ) -> Result<Option<String>> {
+        let idx = check_update(st.conference(id)?, target)?;
         let conf = st.conference(id)?;
-        if conf.is_owner(target) {
-            return Err(PlatformError::OwnerPermissionsFixed);
-        }
-        let idx = conf
-            .index_of(target)
-            .ok_or_else(|| PlatformError::ParticipantNotFound(target.clone()))?;
         let minted = conf
             .options
             .protected
-            .then(|| self.mint(conf, target, permissions, now));
+            .then(|| self.mint(minter, conf, target, permissions, now));
         let conf = st.conference_mut(id)?;
-        let old = conf
+        let replaced = conf
             .update(idx, now, |p| {
                 p.permissions = permissions;
-                let old = std::mem::take(&mut p.token_ids);
-                if let Some((_, jti)) = &minted {
-                    p.token_ids.push(jti.clone());
-                }
-                old
+                let (keep, replaced) = std::mem::take(&mut p.tokens)
+                    .into_iter()
+                    .partition(|t| t.permissions == permissions);
+                p.tokens = keep;
+                replaced
             })
             .unwrap_or_default();
-        for jti in old {
-            st.revocations.revoke_token(jti.into_string());
-        }
-        let token = minted.map(|(t, _)| t);
+        st.revoke_records(replaced);
+        let token = minted.map(|(t, record)| {
+            st.record_token(id, idx, record, now);
+            t
+        });
         let to = st.sessions_of(target);
         out.send(
             &to,
@@ -239,4 +362,13 @@ impl Platform {
         );
         Ok(token)
     }
+}
+
+/// The index of a participant whose permissions may be replaced.
+pub(super) fn check_update(conf: &Conference, target: &ExternalId) -> Result<usize> {
+    if conf.is_owner(target) {
+        return Err(PlatformError::OwnerPermissionsFixed);
+    }
+    conf.index_of(target)
+        .ok_or_else(|| PlatformError::ParticipantNotFound(target.clone()))
 }

@@ -4,7 +4,9 @@ use super::*;
 
 impl Platform {
     /// Joins as a USER (sends and receives). Protected conferences need a token
-    /// for this user and conference that grants JOIN and is not revoked.
+    /// for this user and conference that grants JOIN and is not revoked. While
+    /// they are in a protected conference, the platform sends them a fresh
+    /// token before theirs expires (`tokenRefreshed`).
     pub fn join(&self, sid: SessionId, id: ConferenceId, token: Option<&str>) -> Result<Joined> {
         self.enter(sid, id, token, ParticipantType::User)
     }
@@ -33,10 +35,17 @@ impl Platform {
             let user = info.external_id().clone();
             let conf = st.conference(id)?;
             let existing = conf.index_of(&user);
+            let current = existing.and_then(|i| conf.get(i));
             let claims = match verified {
                 Some(result) => {
                     let claims = result?;
-                    st.revocations.check(&claims)?;
+                    st.revocations.check_token_id(&claims)?;
+                    // A token the platform issued or admitted for them since
+                    // their last kick is theirs whatever the clock said at
+                    // issue; anything else must postdate the kick.
+                    if !current.is_some_and(|p| p.holds_token(&claims.token_id)) {
+                        st.revocations.check_subject(&claims)?;
+                    }
                     if claims.subject != user {
                         return Err(PlatformError::TokenSubject {
                             token_subject: claims.subject.to_string(),
@@ -56,7 +65,6 @@ impl Platform {
                 }
                 None => None,
             };
-            let current = existing.and_then(|i| conf.get(i));
             let old_status = current.map(|p| p.status);
             let new_status = match old_status {
                 Some(s) => s.apply(LifecycleEvent::Join)?,
@@ -76,6 +84,8 @@ impl Platform {
             };
             let replaced = current.and_then(|p| p.session).filter(|s| *s != sid);
 
+            let kind_before = current.map_or(kind, |p| p.kind);
+
             // Validated: from here on nothing fails.
             let conf = st.conference_mut(id)?;
             let expiry_before = conf.expires_at;
@@ -87,11 +97,6 @@ impl Platform {
                         p.permissions = permissions;
                         p.info = info;
                         p.session = Some(sid);
-                        if let Some(c) = &claims {
-                            if !p.token_ids.iter().any(|j| **j == *c.token_id) {
-                                p.token_ids.push(c.token_id.clone().into_boxed_str());
-                            }
-                        }
                     });
                     i
                 }
@@ -101,26 +106,22 @@ impl Platform {
                     kind,
                     permissions,
                     session: Some(sid),
-                    token_ids: claims
-                        .iter()
-                        .map(|c| c.token_id.clone().into_boxed_str())
-                        .collect(),
+                    tokens: Vec::new(),
                 }),
             };
-            let view = conf.get(idx).map(Participant::view);
-            let audience = conf.audience(idx);
             st.sync_expiry(id, expiry_before);
-            if let Some(view) = view {
-                let kind = match old_status {
-                    Some(old) => EventKind::ParticipantUpdated {
-                        participant: view,
-                        old_status: old,
-                        new_status,
-                    },
-                    None => EventKind::ParticipantAdded { participant: view },
-                };
-                out.send(&audience, id, kind);
+            match &claims {
+                Some(c) => {
+                    let record = TokenRecord {
+                        jti: c.token_id.as_str().into(),
+                        expires_at: c.expires_at,
+                        permissions: c.permissions,
+                    };
+                    st.record_token(id, idx, record, now);
+                }
+                None => st.schedule_refresh(id, idx),
             }
+            st.announce(id, idx, old_status, kind_before, out);
             if let Some(old_sid) = replaced {
                 out.send(&[old_sid], id, EventKind::Switched { external_id: user });
                 if let Some(s) = st.sessions.get_mut(&old_sid) {

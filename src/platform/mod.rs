@@ -16,6 +16,7 @@ mod membership;
 pub mod rest;
 mod sessions;
 mod state;
+mod tokens;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -33,7 +34,8 @@ use crate::token::{
     DEFAULT_TOKEN_TTL_SECS,
 };
 
-use conference::{Conference, Participant, Resolved};
+use crate::expiring::Expiring;
+use conference::{Conference, Participant, Resolved, TokenRecord};
 pub use error::PlatformError;
 
 /// Result of a platform operation.
@@ -54,6 +56,16 @@ impl fmt::Display for SessionId {
 /// host then drains the queue.
 pub type Listener = Arc<dyn Fn(SessionId) + Send + Sync>;
 
+/// Most invitees (or participants) one request may list, SDK or REST; more is
+/// refused with `INVALID_ARGUMENT` (400) before anything is done.
+pub const MAX_INVITEES_PER_REQUEST: usize = 10_000;
+
+/// Default cap of a session's event queue.
+pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 1024;
+
+/// Default lead time of a token refresh: 5 minutes before expiry.
+pub const DEFAULT_TOKEN_REFRESH_LEAD_SECS: u64 = 5 * 60;
+
 /// Platform-wide settings.
 #[derive(Debug, Clone)]
 pub struct PlatformConfig {
@@ -65,6 +77,14 @@ pub struct PlatformConfig {
     pub leeway_secs: u64,
     /// How long an empty conference lives unless it sets another (default 1 hour).
     pub empty_ttl_secs: u64,
+    /// How long before a connected participant's token expires the platform
+    /// sends them a fresh one (`tokenRefreshed`). Default 5 minutes; never
+    /// more than half the token's lifetime.
+    pub token_refresh_lead_secs: u64,
+    /// Most events a session's queue holds (default 1,024; at least 2). On
+    /// overflow the oldest are dropped and the session gets one
+    /// `eventsMissed` in their place.
+    pub max_queued_events: usize,
 }
 
 impl Default for PlatformConfig {
@@ -74,6 +94,8 @@ impl Default for PlatformConfig {
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             leeway_secs: DEFAULT_LEEWAY_SECS,
             empty_ttl_secs: 60 * 60,
+            token_refresh_lead_secs: DEFAULT_TOKEN_REFRESH_LEAD_SECS,
+            max_queued_events: DEFAULT_MAX_QUEUED_EVENTS,
         }
     }
 }
@@ -179,8 +201,14 @@ pub struct InviteResult {
     pub delivery: Delivery,
     /// Their permissions after the invitation.
     pub permissions: PermissionSet,
-    /// Their new token (protected conferences, unless already in the conference).
-    pub token: Option<String>,
+}
+
+/// An invite's outcome inside the platform: the result plus the invitee's new
+/// token, which only the invitee (in the invitation) and the app server (in
+/// REST answers) ever see.
+pub(crate) struct Invited {
+    result: InviteResult,
+    token: Option<String>,
 }
 
 /// What a join or listen gave.
@@ -203,17 +231,83 @@ struct Session {
     joined: HashSet<ConferenceId>,
 }
 
+impl Session {
+    /// Queues an event with the next sequence number. Beyond `cap` events the
+    /// oldest go: the head of the queue becomes (or stays) one `eventsMissed`
+    /// that stands for the whole lost run and takes the sequence number of the
+    /// last event it replaced, so numbers never repeat and stay in order.
+    fn push(&mut self, conference_id: ConferenceId, kind: Arc<EventKind>, cap: usize) {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.queue.push_back(Event {
+            sequence,
+            conference_id: Some(conference_id),
+            kind,
+        });
+        if self.queue.len() <= cap.max(2) {
+            return;
+        }
+        let (Some(head), Some(next)) = (self.queue.pop_front(), self.queue.pop_front()) else {
+            return;
+        };
+        let first_missed_sequence = match &*head.kind {
+            EventKind::EventsMissed {
+                first_missed_sequence,
+                ..
+            } => *first_missed_sequence,
+            _ => head.sequence,
+        };
+        self.queue.push_front(Event {
+            sequence: next.sequence,
+            conference_id: None,
+            kind: Arc::new(EventKind::EventsMissed {
+                first_missed_sequence,
+                first_available_sequence: next.sequence + 1,
+            }),
+        });
+    }
+}
+
 #[derive(Default)]
 struct State {
+    /// The verifiers' clock leeway: how long past `exp` a token still counts.
+    leeway: u64,
+    /// [`PlatformConfig::token_refresh_lead_secs`].
+    refresh_lead: u64,
     sessions: HashMap<SessionId, Session>,
     by_user: HashMap<ExternalId, Vec<SessionId>>,
     next_session: u64,
     conferences: HashMap<ConferenceId, Conference>,
     aliases: HashMap<String, ConferenceId>,
-    destroyed: HashSet<ConferenceId>,
+    /// Destroyed conference IDs, kept until every token for them has expired
+    /// (then a lookup says "not found" instead of "destroyed").
+    destroyed: Expiring<ConferenceId, ()>,
     /// (deadline, conference) of every empty conference.
     expiry: BTreeSet<(u64, ConferenceId)>,
+    /// (when, conference, participant) of the next token refresh of every
+    /// present participant of a protected conference; entries that no longer
+    /// match the participant's newest token are skipped when due.
+    refresh: BTreeSet<(u64, ConferenceId, ExternalId)>,
     revocations: RevocationList,
+    /// The longest token lifetime any conference of this platform uses: how
+    /// long a revocation by bare token id must be kept.
+    max_token_ttl: u64,
+}
+
+/// A token to sign before an operation takes the lock.
+pub(crate) struct TokenRequest {
+    conference: ConferenceId,
+    ttl_secs: u64,
+    subject: ExternalId,
+    permissions: PermissionSet,
+}
+
+/// Tokens signed ahead, outside the lock, for one operation; the operation
+/// takes those that match what it decides under the lock and signs the rest
+/// there. Unused ones are dropped without ever leaving the process.
+#[derive(Default)]
+pub(crate) struct Minter {
+    ready: HashMap<(ConferenceId, ExternalId), (PermissionSet, String, TokenRecord)>,
 }
 
 /// Events decided by an operation, delivered only if it succeeds.
@@ -266,11 +360,16 @@ impl Platform {
         // this cannot fail; ignoring the impossible error keeps `new` infallible.
         let _ = ring.insert(key.kid().clone(), key.verifying_key());
         Platform {
-            config,
             key,
             ring: RwLock::new(ring),
             clock,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                leeway: config.leeway_secs,
+                refresh_lead: config.token_refresh_lead_secs,
+                max_token_ttl: config.token_ttl_secs,
+                ..State::default()
+            }),
+            config,
         }
     }
 
@@ -302,26 +401,76 @@ impl Platform {
     }
 
     /// Revokes one token by its id (`jti`): it no longer admits anyone to any
-    /// conference of this platform.
+    /// conference of this platform. Remembered for the longest token lifetime
+    /// in use (plus leeway), after which any token with that id has expired.
     pub fn revoke_token(&self, token_id: &str) {
-        self.state.lock().revocations.revoke_token(token_id);
+        let now = self.clock.now();
+        let mut st = self.state.lock();
+        let forget_after = now
+            .saturating_add(st.max_token_ttl.max(self.config.token_ttl_secs))
+            .saturating_add(self.config.leeway_secs);
+        st.revocations.revoke_token(token_id, forget_after);
     }
 
     /// Runs `f` under the lock, delivers its events if it succeeds, then calls
     /// listeners with the lock released.
     fn run<R>(&self, f: impl FnOnce(&mut State, &mut Outbox, u64) -> Result<R>) -> Result<R> {
+        self.run_minting(&mut Minter::default(), |st, out, now, _| f(st, out, now))
+    }
+
+    /// [`Platform::run`] for operations that issue tokens: `predict` looks at
+    /// the state (briefly locked) to say which tokens the operation will
+    /// probably need, they are signed with the lock released, and `f` then
+    /// decides and applies everything under the lock, taking the tokens signed
+    /// ahead where they match. The prediction only saves time: `f` alone
+    /// decides, so the operation stays all-or-nothing whatever changed between.
+    fn run_signed<R>(
+        &self,
+        predict: impl FnOnce(&State, u64) -> Result<Vec<TokenRequest>>,
+        f: impl FnOnce(&mut State, &mut Outbox, u64, &mut Minter) -> Result<R>,
+    ) -> Result<R> {
+        let now = self.clock.now();
+        let requests = predict(&self.state.lock(), now).unwrap_or_default();
+        let mut minter = Minter::default();
+        for r in requests {
+            let claims = Claims::new(
+                self.config.issuer.clone(),
+                r.subject.clone(),
+                r.conference,
+                r.permissions,
+                now,
+                r.ttl_secs,
+            );
+            let record = TokenRecord {
+                jti: claims.token_id.as_str().into(),
+                expires_at: claims.expires_at,
+                permissions: r.permissions,
+            };
+            minter.ready.insert(
+                (r.conference, r.subject),
+                (r.permissions, self.key.mint(&claims), record),
+            );
+        }
+        self.run_minting(&mut minter, f)
+    }
+
+    fn run_minting<R>(
+        &self,
+        minter: &mut Minter,
+        f: impl FnOnce(&mut State, &mut Outbox, u64, &mut Minter) -> Result<R>,
+    ) -> Result<R> {
         let now = self.clock.now();
         let (result, wake) = {
             let mut st = self.state.lock();
             let mut out = Outbox::default();
-            st.expire_due(now, &mut out);
+            self.housekeeping(&mut st, now, &mut out);
             let mut decided = Outbox::default();
-            let result = f(&mut st, &mut decided, now);
-            // A refused operation sends nothing; the expiry sweep's events stand.
+            let result = f(&mut st, &mut decided, now, minter);
+            // A refused operation sends nothing; the sweep's events stand.
             if result.is_ok() {
                 out.items.append(&mut decided.items);
             }
-            let wake = st.deliver(out);
+            let wake = st.deliver(out, self.config.max_queued_events);
             (result, wake)
         };
         for (sid, listener) in wake {
@@ -330,13 +479,32 @@ impl Platform {
         result
     }
 
+    /// What every operation does first: destroy conferences whose time is up,
+    /// refresh tokens about to expire, forget what can no longer matter.
+    fn housekeeping(&self, st: &mut State, now: u64, out: &mut Outbox) -> usize {
+        let destroyed = st.expire_due(now, out);
+        self.refresh_due(st, now, out);
+        st.revocations.prune(now);
+        st.destroyed.prune(now);
+        destroyed
+    }
+
+    /// A token for `subject` in `conf`: the one signed ahead if it matches,
+    /// otherwise signed now.
     fn mint(
         &self,
+        minter: &mut Minter,
         conf: &Conference,
         subject: &ExternalId,
         perms: PermissionSet,
         now: u64,
-    ) -> (String, Box<str>) {
+    ) -> (String, TokenRecord) {
+        let key = (conf.id, subject.clone());
+        if let Some((p, token, record)) = minter.ready.remove(&key) {
+            if p == perms {
+                return (token, record);
+            }
+        }
         let claims = Claims::new(
             self.config.issuer.clone(),
             subject.clone(),
@@ -345,6 +513,23 @@ impl Platform {
             now,
             conf.options.token_ttl_secs,
         );
-        (self.key.mint(&claims), claims.token_id.into_boxed_str())
+        let record = TokenRecord {
+            jti: claims.token_id.as_str().into(),
+            expires_at: claims.expires_at,
+            permissions: perms,
+        };
+        (self.key.mint(&claims), record)
+    }
+}
+
+impl TokenRequest {
+    /// A request for a token of `subject` in `conf`.
+    fn new(conf: &Conference, subject: &ExternalId, permissions: PermissionSet) -> Self {
+        TokenRequest {
+            conference: conf.id,
+            ttl_secs: conf.options.token_ttl_secs,
+            subject: subject.clone(),
+            permissions,
+        }
     }
 }

@@ -6,8 +6,20 @@
 //!   must not be silently ignored).
 //! - Conferences created here are protected; their inviter, for notifications,
 //!   is the owner.
-//! - A create whose alias names a live conference answers 200 with
-//!   `"isNew": false`, no tokens, and invites nobody.
+//! - A create whose alias names a live protected conference of the same
+//!   `ownerExternalId` answers 200 with `"isNew": false`, a fresh owner token,
+//!   and invites the listed participants as `invite` would (so a retried create
+//!   is harmless); one whose alias names an unprotected conference, or one
+//!   someone else owns, answers 409 `ALIAS_TAKEN` and changes nothing.
+//! - `POST /v2/conferences/{id}/tokens` with `{"externalIds": [...]}` answers
+//!   `usersTokens`: a fresh token with their current permissions for each
+//!   listed participant who is not KICKED (403 for a KICKED one, 404 for a
+//!   stranger; 400 in an unprotected conference). Connected ones also get
+//!   `tokenRefreshed`. This is how an app server hands a user (the owner
+//!   included) a new token once theirs expired.
+//! - One request lists at most [`super::MAX_INVITEES_PER_REQUEST`]
+//!   participants (400 beyond). Tokens are signed before the platform's lock
+//!   is taken and the answer is encoded after it is released.
 //! - `kick` and `DELETE` answer 204 with an empty body.
 //! - `create` and `invite` also answer `delivery` {externalId: outcome}, one of
 //!   `DELIVERED`, `NO_OPEN_SESSION`, `NOT_REQUESTED`, `ALREADY_IN_CONFERENCE`,
@@ -19,7 +31,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{ConferenceOptions, Delivery, InviteResult, Invitee, Platform, PlatformError};
+use super::conference::Conference;
+use super::invitations::{check_update, plan_invites};
+use super::tokens::check_count;
+use super::{ConferenceOptions, Delivery, Invited, Invitee, Platform, PlatformError, TokenRequest};
 use crate::error::ErrorCode;
 use crate::identity::{Alias, ConferenceId, ExternalId, ParticipantInfo};
 use crate::lifecycle::LifecycleEvent;
@@ -125,9 +140,10 @@ struct PermissionsBody {
     participants: BTreeMap<String, PermissionsSpec>,
 }
 
+/// The body of `kick` and `tokens`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct KickBody {
+struct ExternalIdsBody {
     external_ids: Vec<ExternalId>,
 }
 
@@ -201,6 +217,7 @@ where
 }
 
 fn invitees(specs: BTreeMap<String, ParticipantSpec>) -> Result<Vec<Invitee>, PlatformError> {
+    check_count(specs.len())?;
     specs
         .into_iter()
         .map(|(id, spec)| {
@@ -234,12 +251,16 @@ impl Platform {
             ("POST", ["v2", "conferences", id, "invite"]) => self.rest_invite(id, body),
             ("POST", ["v2", "conferences", id, "permissions"]) => self.rest_permissions(id, body),
             ("POST", ["v2", "conferences", id, "kick"]) => self.rest_kick(id, body),
+            ("POST", ["v2", "conferences", id, "tokens"]) => self.rest_tokens(id, body),
             ("DELETE", ["v2", "conferences", id]) => self.rest_delete(id),
             ("GET", ["v2", "conferences", id, "participants"]) => self.rest_participants(id),
             (_, [".well-known", "jwks.json"])
             | (_, ["v2", "conferences", "create"])
             | (_, ["v2", "conferences", _])
-            | (_, ["v2", "conferences", _, "invite" | "permissions" | "kick" | "participants"]) => {
+            | (
+                _,
+                ["v2", "conferences", _, "invite" | "permissions" | "kick" | "tokens" | "participants"],
+            ) => {
                 return RestResponse::error(
                     ErrorCode::InvalidArgument,
                     405,
@@ -260,6 +281,12 @@ impl Platform {
     fn rest_create(&self, body: &[u8]) -> Result<RestResponse, PlatformError> {
         let req: CreateBody = parse(body)?;
         let invitees = invitees(req.participants)?;
+        let owner_id = req.owner_external_id;
+        if invitees.iter().any(|i| i.external_id == owner_id) {
+            return Err(PlatformError::InvalidInput(
+                "the owner cannot be listed as a participant".into(),
+            ));
+        }
         let options = ConferenceOptions {
             protected: true,
             empty_ttl_secs: req.parameters.ttl,
@@ -267,93 +294,147 @@ impl Platform {
             participant_limit: req.parameters.participant_limit,
             token_ttl_secs: req.parameters.token_ttl,
         };
-        self.run(|st, out, now| {
-            let owner = st
-                .sessions_of(&req.owner_external_id)
-                .first()
-                .and_then(|s| st.sessions.get(s))
-                .map(|s| s.info.clone());
-            let owner = match owner {
-                Some(info) => info,
-                None => ParticipantInfo::new(req.owner_external_id.clone(), "", None)?,
-            };
-            if invitees
-                .iter()
-                .any(|i| &i.external_id == owner.external_id())
-            {
-                return Err(PlatformError::InvalidInput(
-                    "the owner cannot be listed as a participant".into(),
-                ));
-            }
-            let created = self.create_inner(st, out, now, owner.clone(), req.alias, options)?;
-            let mut users_tokens = BTreeMap::new();
-            let mut delivery = BTreeMap::new();
-            if created.is_new {
-                let results =
-                    self.invite_inner(st, out, now, created.conference.id, &owner, &invitees)?;
-                delivery = delivery_of(&results);
-                users_tokens = tokens_of(results);
-            }
-            Ok(RestResponse::ok(&CreateResponse {
-                conference_id: created.conference.id,
-                conference_alias: created.conference.alias,
-                is_protected: created.conference.is_protected,
-                is_new: created.is_new,
-                owner_token: created.owner_token,
-                users_tokens,
-                delivery,
-            }))
-        })
+        let alias = req.alias;
+        let new_id = ConferenceId::random();
+        let probe = alias.clone();
+        let answer = self.run_signed(
+            |st, _| Ok(self.predict_create(st, &owner_id, &probe, options, new_id, &invitees)),
+            |st, out, now, minter| {
+                // Only the owner may come back to their protected conference
+                // by alias: anything else would hand the app's participants to
+                // a conference someone else controls.
+                if let Some(existing) = st
+                    .aliases
+                    .get(alias.key())
+                    .and_then(|id| st.conferences.get(id))
+                {
+                    let why = if !existing.options.protected {
+                        Some("is not protected")
+                    } else if !existing.is_owner(&owner_id) {
+                        Some("someone else owns")
+                    } else {
+                        None
+                    };
+                    if let Some(why) = why {
+                        return Err(PlatformError::AliasTaken {
+                            alias: alias.as_str().to_owned(),
+                            why,
+                        });
+                    }
+                    // Decide the invitations before anything changes.
+                    plan_invites(st, existing.id, PermissionSet::ALL, &invitees)?;
+                }
+                let owner = st
+                    .sessions_of(&owner_id)
+                    .first()
+                    .and_then(|s| st.sessions.get(s))
+                    .map_or_else(
+                        || ParticipantInfo::anonymous(owner_id.clone()),
+                        |s| s.info.clone(),
+                    );
+                let created =
+                    self.create_inner(st, out, now, minter, owner.clone(), alias, options, new_id)?;
+                let id = created.conference.id;
+                // Cannot fail: checked above for a live conference; a new one
+                // has only its owner, who is not listed.
+                let plan = plan_invites(st, id, PermissionSet::ALL, &invitees)?;
+                let done = self.apply_invites(st, out, now, minter, id, &owner, &invitees, plan);
+                Ok((created, done))
+            },
+        )?;
+        let (created, done) = answer;
+        Ok(RestResponse::ok(&CreateResponse {
+            conference_id: created.conference.id,
+            conference_alias: created.conference.alias,
+            is_protected: created.conference.is_protected,
+            is_new: created.is_new,
+            owner_token: created.owner_token,
+            delivery: delivery_of(&done),
+            users_tokens: tokens_of(done),
+        }))
     }
 
     fn rest_invite(&self, id: &str, body: &[u8]) -> Result<RestResponse, PlatformError> {
         let id = ConferenceId::parse(id)?;
         let req: ParticipantsBody = parse(body)?;
         let invitees = invitees(req.participants)?;
-        self.run(|st, out, now| {
-            let conf = st.conference(id)?;
-            let owner = conf.find(&conf.owner).map(|p| p.info.clone());
-            let owner = match owner {
-                Some(o) => o,
-                None => ParticipantInfo::new(conf.owner.clone(), "", None)?,
-            };
-            let results = self.invite_inner(st, out, now, id, &owner, &invitees)?;
-            Ok(RestResponse::ok(&InviteResponse {
-                delivery: delivery_of(&results),
-                users_tokens: tokens_of(results),
-            }))
-        })
+        let done = self.run_signed(
+            |st, _| {
+                let plan = plan_invites(st, id, PermissionSet::ALL, &invitees)?;
+                Ok(plan.token_requests(st.conference(id)?, &invitees).collect())
+            },
+            |st, out, now, minter| {
+                let plan = plan_invites(st, id, PermissionSet::ALL, &invitees)?;
+                let conf = st.conference(id)?;
+                let owner = conf.find(&conf.owner).map_or_else(
+                    || ParticipantInfo::anonymous(conf.owner.clone()),
+                    |p| p.info.clone(),
+                );
+                Ok(self.apply_invites(st, out, now, minter, id, &owner, &invitees, plan))
+            },
+        )?;
+        Ok(RestResponse::ok(&InviteResponse {
+            delivery: delivery_of(&done),
+            users_tokens: tokens_of(done),
+        }))
     }
 
     fn rest_permissions(&self, id: &str, body: &[u8]) -> Result<RestResponse, PlatformError> {
         let id = ConferenceId::parse(id)?;
         let req: PermissionsBody = parse(body)?;
+        check_count(req.participants.len())?;
         let updates = req
             .participants
             .into_iter()
             .map(|(ext, spec)| Ok((ExternalId::new(ext)?, spec.permissions)))
             .collect::<Result<Vec<_>, PlatformError>>()?;
-        self.run(|st, out, now| {
-            let conf = st.conference(id)?;
-            if let Some((missing, _)) = updates.iter().find(|(e, _)| conf.index_of(e).is_none()) {
-                return Err(PlatformError::ParticipantNotFound(missing.clone()));
+        let check = |conf: &Conference| -> Result<(), PlatformError> {
+            for (ext, _) in &updates {
+                check_update(conf, ext)?;
             }
-            if updates.iter().any(|(e, _)| conf.is_owner(e)) {
-                return Err(PlatformError::OwnerPermissionsFixed);
-            }
-            let mut users_tokens = BTreeMap::new();
-            for (ext, perms) in &updates {
-                if let Some(t) = self.update_permissions_inner(st, out, now, id, ext, *perms)? {
-                    users_tokens.insert(ext.to_string(), t);
+            Ok(())
+        };
+        let users_tokens = self.run_signed(
+            |st, _| {
+                let conf = st.conference(id)?;
+                check(conf)?;
+                Ok(updates
+                    .iter()
+                    .filter(|_| conf.options.protected)
+                    .map(|(ext, perms)| TokenRequest::new(conf, ext, *perms))
+                    .collect())
+            },
+            |st, out, now, minter| {
+                check(st.conference(id)?)?;
+                let mut users_tokens = BTreeMap::new();
+                for (ext, perms) in &updates {
+                    let token =
+                        self.update_permissions_inner(st, out, now, minter, id, ext, *perms)?;
+                    if let Some(t) = token {
+                        users_tokens.insert(ext.to_string(), t);
+                    }
                 }
-            }
-            Ok(RestResponse::ok(&TokensResponse { users_tokens }))
-        })
+                Ok(users_tokens)
+            },
+        )?;
+        Ok(RestResponse::ok(&TokensResponse { users_tokens }))
+    }
+
+    fn rest_tokens(&self, id: &str, body: &[u8]) -> Result<RestResponse, PlatformError> {
+        let id = ConferenceId::parse(id)?;
+        let req: ExternalIdsBody = parse(body)?;
+        let users_tokens = self
+            .fresh_tokens(id, &req.external_ids)?
+            .into_iter()
+            .map(|(ext, token)| (ext.to_string(), token))
+            .collect();
+        Ok(RestResponse::ok(&TokensResponse { users_tokens }))
     }
 
     fn rest_kick(&self, id: &str, body: &[u8]) -> Result<RestResponse, PlatformError> {
         let id = ConferenceId::parse(id)?;
-        let req: KickBody = parse(body)?;
+        let req: ExternalIdsBody = parse(body)?;
+        check_count(req.external_ids.len())?;
         self.run(|st, out, now| {
             let conf = st.conference(id)?;
             let mut seen = std::collections::HashSet::new();
@@ -380,9 +461,9 @@ impl Platform {
 
     fn rest_delete(&self, id: &str) -> Result<RestResponse, PlatformError> {
         let id = ConferenceId::parse(id)?;
-        self.run(|st, out, _| {
+        self.run(|st, out, now| {
             st.conference(id)?;
-            st.destroy(id, crate::event::EndReason::Terminated, out);
+            st.destroy(id, crate::event::EndReason::Terminated, now, out);
             Ok(RestResponse::no_content())
         })
     }
@@ -394,10 +475,10 @@ impl Platform {
     }
 }
 
-fn delivery_of(results: &[InviteResult]) -> BTreeMap<String, &'static str> {
-    results
-        .iter()
-        .map(|r| {
+fn delivery_of(done: &[Invited]) -> BTreeMap<String, &'static str> {
+    done.iter()
+        .map(|d| {
+            let r = &d.result;
             let outcome = match r.delivery {
                 Delivery::Delivered(_) => "DELIVERED",
                 Delivery::NoOpenSession => "NO_OPEN_SESSION",
@@ -409,9 +490,8 @@ fn delivery_of(results: &[InviteResult]) -> BTreeMap<String, &'static str> {
         .collect()
 }
 
-fn tokens_of(results: Vec<InviteResult>) -> BTreeMap<String, String> {
-    results
-        .into_iter()
-        .filter_map(|r| Some((r.external_id.to_string(), r.token?)))
+fn tokens_of(done: Vec<Invited>) -> BTreeMap<String, String> {
+    done.into_iter()
+        .filter_map(|d| Some((d.result.external_id.to_string(), d.token?)))
         .collect()
 }

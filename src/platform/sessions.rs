@@ -47,7 +47,9 @@ impl Platform {
         Ok(self.state.lock().session(sid)?.info.clone())
     }
 
-    /// Takes the next event from a session's queue.
+    /// Takes the next event from a session's queue. The queue holds at most
+    /// [`PlatformConfig::max_queued_events`]; after an overflow its head is one
+    /// `eventsMissed` standing for what was dropped.
     pub fn poll_event(&self, sid: SessionId) -> Result<Option<Event>> {
         let mut st = self.state.lock();
         Ok(st.session_mut(sid)?.queue.pop_front())

@@ -41,10 +41,12 @@ impl State {
         }
     }
 
-    /// The session's user acting in a conference: this session must be the one
-    /// connected to it (not another device of the same user) and,
-    /// unless they are the owner, hold `needs`. Returns who they are and what
-    /// they may do (every permission for the owner).
+    /// The session's user acting on others in a conference (invite, kick,
+    /// update permissions): this session must be the one connected to it (not
+    /// another device of the same user), as a USER (listeners receive only, and
+    /// acting on others would let them find other listeners) and, unless they
+    /// are the owner, hold `needs`. Returns who they are and what they may do
+    /// (every permission for the owner).
     pub(super) fn acting_member(
         &self,
         sid: SessionId,
@@ -58,6 +60,9 @@ impl State {
         let p = conf
             .get(idx)
             .ok_or_else(|| PlatformError::NotInConference(user.clone()))?;
+        if p.kind == ParticipantType::Listener {
+            return Err(PlatformError::ListenerCannotAct(user.clone()));
+        }
         let held = if conf.is_owner(user) {
             PermissionSet::ALL
         } else {
@@ -116,16 +121,14 @@ impl State {
             .update(idx, now, |p| {
                 p.status = new;
                 if ends_tokens {
-                    std::mem::take(&mut p.token_ids)
+                    std::mem::take(&mut p.tokens)
                 } else {
                     Vec::new()
                 }
             })
             .unwrap_or_default();
         let view = conf.get(idx).map(Participant::view);
-        for jti in revoked {
-            self.revocations.revoke_token(jti.into_string());
-        }
+        self.revoke_records(revoked);
         self.sync_expiry(id, expiry_before);
         if let Some(s) = also {
             if !audience.contains(&s) {
@@ -147,6 +150,62 @@ impl State {
             s.joined.remove(&id);
         }
         Ok(new)
+    }
+
+    /// Tells the audience about participant `idx` after a join or an
+    /// invitation: `participantAdded` when `old` is `None`, otherwise
+    /// `participantUpdated` from `old`. When the participant changed type
+    /// (`kind_before`), the other listeners' view follows: a participant who
+    /// became a listener is removed from it, one who became a user is added.
+    pub(super) fn announce(
+        &self,
+        id: ConferenceId,
+        idx: usize,
+        old: Option<ParticipantStatus>,
+        kind_before: ParticipantType,
+        out: &mut Outbox,
+    ) {
+        let Some(conf) = self.conferences.get(&id) else {
+            return;
+        };
+        let Some(p) = conf.get(idx) else {
+            return;
+        };
+        let audience = conf.audience(idx);
+        let changed_type = p.kind != kind_before;
+        let others: HashSet<SessionId> = if changed_type {
+            conf.other_listener_sessions(idx).into_iter().collect()
+        } else {
+            HashSet::new()
+        };
+        if audience.is_empty() && others.is_empty() {
+            return;
+        }
+        let view = p.view();
+        if changed_type && p.kind == ParticipantType::Listener {
+            let gone = EventKind::ParticipantRemoved {
+                external_id: p.info.external_id().clone(),
+            };
+            out.send(&others.iter().copied().collect::<Vec<_>>(), id, gone);
+        }
+        let (newcomers, rest): (Vec<SessionId>, Vec<SessionId>) = audience
+            .into_iter()
+            .partition(|s| changed_type && others.contains(s));
+        if !newcomers.is_empty() {
+            let added = EventKind::ParticipantAdded {
+                participant: view.clone(),
+            };
+            out.send(&newcomers, id, added);
+        }
+        let kind = match old {
+            Some(old_status) => EventKind::ParticipantUpdated {
+                new_status: view.status,
+                participant: view,
+                old_status,
+            },
+            None => EventKind::ParticipantAdded { participant: view },
+        };
+        out.send(&rest, id, kind);
     }
 
     pub(super) fn leave_inner(
@@ -176,15 +235,86 @@ impl State {
             .index_of(target)
             .ok_or_else(|| PlatformError::ParticipantNotFound(target.clone()))?;
         let kicked_session = conf.get(idx).and_then(|p| p.session);
+        let ttl = conf.options.token_ttl_secs;
         // The status change revokes every token id issued to them (tokens
         // issued within the kick's own second included); anything older is
-        // caught by time, even tokens the platform never saw.
+        // caught by time, even tokens the platform never saw. Tokens the
+        // platform issues after the kick are told apart by their id, not their
+        // time (see `enter`), so a clock that steps back cannot lock them out.
         self.change_status(id, idx, LifecycleEvent::Kick, now, out, kicked_session)?;
-        self.revocations.revoke_subject(id, target.clone(), now);
+        let forget_after = now.saturating_add(ttl).saturating_add(self.leeway);
+        self.revocations
+            .revoke_subject(id, target.clone(), now, forget_after);
         Ok(())
     }
 
-    pub(super) fn destroy(&mut self, id: ConferenceId, reason: EndReason, out: &mut Outbox) {
+    /// Revokes token records by id, each remembered until it would have
+    /// expired anyway.
+    pub(super) fn revoke_records(&mut self, records: Vec<TokenRecord>) {
+        for r in records {
+            let forget_after = r.expires_at.saturating_add(self.leeway);
+            self.revocations.revoke_token(r.jti, forget_after);
+        }
+    }
+
+    /// Records a token issued to (or admitted for) participant `idx`: the
+    /// records it displaces are revoked, and if they are in the conference
+    /// their next refresh is scheduled.
+    pub(super) fn record_token(
+        &mut self,
+        id: ConferenceId,
+        idx: usize,
+        token: TokenRecord,
+        now: u64,
+    ) {
+        let expired_before = now.saturating_sub(self.leeway);
+        let displaced = self
+            .conferences
+            .get_mut(&id)
+            .and_then(|c| c.update(idx, now, |p| p.add_token(token, expired_before)))
+            .unwrap_or_default();
+        let displaced = displaced
+            .into_iter()
+            .filter(|t| t.expires_at >= expired_before)
+            .collect();
+        self.revoke_records(displaced);
+        self.schedule_refresh(id, idx);
+    }
+
+    /// When participant `idx`'s newest token will be refreshed, if they are in
+    /// a protected conference: `lead` seconds before it expires, but never
+    /// earlier than halfway through its life (so a refresh is never due at
+    /// once).
+    pub(super) fn refresh_time(&self, conf: &Conference, p: &Participant) -> Option<u64> {
+        if !conf.options.protected || !p.status.is_in_conference() {
+            return None;
+        }
+        let exp = p.newest_token_expiry()?;
+        let lead = self.refresh_lead.min(conf.options.token_ttl_secs / 2);
+        Some(exp.saturating_sub(lead))
+    }
+
+    /// Files participant `idx`'s next refresh (see [`State::refresh_time`]).
+    pub(super) fn schedule_refresh(&mut self, id: ConferenceId, idx: usize) {
+        let Some(conf) = self.conferences.get(&id) else {
+            return;
+        };
+        let Some(p) = conf.get(idx) else {
+            return;
+        };
+        if let Some(at) = self.refresh_time(conf, p) {
+            let key = (at, id, p.info.external_id().clone());
+            self.refresh.insert(key);
+        }
+    }
+
+    pub(super) fn destroy(
+        &mut self,
+        id: ConferenceId,
+        reason: EndReason,
+        now: u64,
+        out: &mut Outbox,
+    ) {
         let Some(conf) = self.conferences.remove(&id) else {
             return;
         };
@@ -192,8 +322,11 @@ impl State {
         if let Some(t) = conf.expires_at {
             self.expiry.remove(&(t, id));
         }
-        self.destroyed.insert(id);
-        self.revocations.forget_conference(id);
+        // "Destroyed" is worth saying while a token for it may still be shown.
+        let forget_after = now
+            .saturating_add(conf.options.token_ttl_secs)
+            .saturating_add(self.leeway);
+        self.destroyed.insert(id, (), forget_after);
         let mut to: Vec<SessionId> = conf
             .external_ids()
             .flat_map(|u| self.sessions_of(u))
@@ -233,7 +366,7 @@ impl State {
                 .get(&id)
                 .is_some_and(|c| c.expires_at.is_some_and(|t| t <= now));
             if still_due {
-                self.destroy(id, EndReason::Expired, out);
+                self.destroy(id, EndReason::Expired, now, out);
                 count += 1;
             }
         }
@@ -252,21 +385,16 @@ impl State {
         Some(s)
     }
 
-    /// Puts events into queues; returns the listeners to wake.
-    pub(super) fn deliver(&mut self, out: Outbox) -> Vec<(SessionId, Listener)> {
+    /// Puts events into queues (each at most `cap` long); returns the
+    /// listeners to wake.
+    pub(super) fn deliver(&mut self, out: Outbox, cap: usize) -> Vec<(SessionId, Listener)> {
         let mut wake: Vec<(SessionId, Listener)> = Vec::new();
         let mut woken: HashSet<SessionId> = HashSet::new();
         for (sid, conf, kind) in out.items {
             let Some(s) = self.sessions.get_mut(&sid) else {
                 continue;
             };
-            let sequence = s.next_sequence;
-            s.next_sequence += 1;
-            s.queue.push_back(Event {
-                sequence,
-                conference_id: conf,
-                kind,
-            });
+            s.push(conf, kind, cap);
             if let Some(l) = &s.listener {
                 if woken.insert(sid) {
                     wake.push((sid, Arc::clone(l)));

@@ -1,17 +1,23 @@
 //! Revoked tokens: by token id, and by subject in a conference before a time.
+//! Each entry is kept only while a token it could match may still be valid.
 
-use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::claims::Claims;
 use super::TokenError;
+use crate::expiring::Expiring;
 use crate::identity::{ConferenceId, ExternalId};
 
 /// What has been revoked. A kick revokes the kicked subject's tokens issued
 /// before the kick; a permission update revokes the replaced token by id.
+///
+/// Bounded by time: every entry names the moment after which no token it could
+/// match is valid any more (the token's `exp` plus leeway), and
+/// [`RevocationList::prune`] drops it then.
 #[derive(Debug, Clone, Default)]
 pub struct RevocationList {
-    token_ids: HashSet<String>,
-    subjects: HashMap<(ConferenceId, ExternalId), u64>,
+    token_ids: Expiring<Arc<str>, ()>,
+    subjects: Expiring<(ConferenceId, ExternalId), u64>,
 }
 
 impl RevocationList {
@@ -21,16 +27,25 @@ impl RevocationList {
         Self::default()
     }
 
-    /// Revokes one token by its `jti`.
-    pub fn revoke_token(&mut self, token_id: impl Into<String>) {
-        self.token_ids.insert(token_id.into());
+    /// Revokes one token by its `jti`, remembered until `forget_after` (the
+    /// token's `exp` plus the verifiers' leeway: later it fails as expired).
+    pub fn revoke_token(&mut self, token_id: impl Into<Arc<str>>, forget_after: u64) {
+        self.token_ids.insert(token_id.into(), (), forget_after);
     }
 
     /// Revokes every token of `subject` for `conference` issued strictly before
-    /// `before` (seconds). A later call can only move the time forward.
-    pub fn revoke_subject(&mut self, conference: ConferenceId, subject: ExternalId, before: u64) {
-        let t = self.subjects.entry((conference, subject)).or_insert(before);
-        *t = (*t).max(before);
+    /// `before` (seconds), remembered until `forget_after` (when every such
+    /// token has expired). A later call can only move the time forward.
+    pub fn revoke_subject(
+        &mut self,
+        conference: ConferenceId,
+        subject: ExternalId,
+        before: u64,
+        forget_after: u64,
+    ) {
+        let key = (conference, subject);
+        let before = self.subjects.get(&key).map_or(before, |t| (*t).max(before));
+        self.subjects.insert(key, before, forget_after);
     }
 
     /// Whether this token id was revoked.
@@ -41,27 +56,50 @@ impl RevocationList {
 
     /// Refuses claims whose token or subject was revoked.
     pub fn check(&self, claims: &Claims) -> Result<(), TokenError> {
-        if self.token_ids.contains(&claims.token_id) {
+        self.check_token_id(claims)?;
+        self.check_subject(claims)
+    }
+
+    /// Refuses claims whose token id was revoked.
+    pub fn check_token_id(&self, claims: &Claims) -> Result<(), TokenError> {
+        if !self.token_ids.is_empty() && self.is_token_revoked(&claims.token_id) {
             return Err(TokenError::Revoked {
                 jti: claims.token_id.clone(),
             });
         }
-        if !self.subjects.is_empty() {
-            let key = (claims.conference, claims.subject.clone());
-            if let Some(&before) = self.subjects.get(&key) {
-                if claims.issued_at < before {
-                    return Err(TokenError::SubjectRevoked {
-                        subject: claims.subject.to_string(),
-                        before,
-                    });
-                }
-            }
-        }
         Ok(())
     }
 
-    /// Forgets everything about `conference` (when it is destroyed).
-    pub fn forget_conference(&mut self, conference: ConferenceId) {
-        self.subjects.retain(|(c, _), _| *c != conference);
+    /// Refuses claims issued before a revocation of their subject.
+    pub fn check_subject(&self, claims: &Claims) -> Result<(), TokenError> {
+        if self.subjects.is_empty() {
+            return Ok(());
+        }
+        let key = (claims.conference, claims.subject.clone());
+        match self.subjects.get(&key) {
+            Some(&before) if claims.issued_at < before => Err(TokenError::SubjectRevoked {
+                subject: claims.subject.to_string(),
+                before,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Forgets every entry whose tokens have all expired by `now`.
+    pub fn prune(&mut self, now: u64) {
+        self.token_ids.prune(now);
+        self.subjects.prune(now);
+    }
+
+    /// How many token ids and subjects are remembered.
+    #[must_use]
+    pub fn len(&self) -> (usize, usize) {
+        (self.token_ids.len(), self.subjects.len())
+    }
+
+    /// Whether nothing is remembered.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.token_ids.is_empty() && self.subjects.is_empty()
     }
 }

@@ -149,6 +149,21 @@ pub fn invitation(
     found.into_iter().next().unwrap()
 }
 
+/// Drains a session and returns the token of its one invitation.
+pub fn invitation_token(p: &Platform, sid: SessionId) -> String {
+    invitation(&drain(p, sid))
+        .2
+        .expect("a protected invitation carries a token")
+}
+
+/// The token of the last permissionsUpdated event of a list, if any.
+pub fn permissions_token(events: &[Event]) -> Option<String> {
+    events.iter().rev().find_map(|e| match &*e.kind {
+        EventKind::PermissionsUpdated { token, .. } => token.clone(),
+        _ => None,
+    })
+}
+
 /// A verifier built from the platform's published JWK set.
 pub fn ring(p: &Platform) -> KeyRing {
     KeyRing::from_jwks(&p.jwks()).unwrap()
