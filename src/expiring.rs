@@ -70,6 +70,11 @@ impl<K: Hash + Eq + Ord + Clone, V> Expiring<K, V> {
                 self.map.remove(&key);
             }
         }
+        // Give memory back once most of it is unused, so a burst does not
+        // stay allocated for the platform's life.
+        if self.map.capacity() > 64 && self.map.len() < self.map.capacity() / 4 {
+            self.map.shrink_to_fit();
+        }
     }
 }
 

@@ -211,6 +211,20 @@ pub(crate) struct Invited {
     token: Option<String>,
 }
 
+/// How much the platform remembers beyond live conferences and sessions: each
+/// count drops back once the tokens it concerns have expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Retained {
+    /// Revoked token ids.
+    pub revoked_token_ids: usize,
+    /// Per-participant revocations (kicks).
+    pub revoked_subjects: usize,
+    /// Destroyed conference IDs still answered as "destroyed".
+    pub destroyed_conferences: usize,
+    /// Scheduled token refreshes.
+    pub scheduled_refreshes: usize,
+}
+
 /// What a join or listen gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Joined {
@@ -389,6 +403,19 @@ impl Platform {
     #[must_use]
     pub fn jwks(&self) -> JwkSet {
         self.ring.read().to_jwks()
+    }
+
+    /// What the platform remembers for revocation and lookups (see [`Retained`]).
+    #[must_use]
+    pub fn retained(&self) -> Retained {
+        let st = self.state.lock();
+        let (revoked_token_ids, revoked_subjects) = st.revocations.len();
+        Retained {
+            revoked_token_ids,
+            revoked_subjects,
+            destroyed_conferences: st.destroyed.len(),
+            scheduled_refreshes: st.refresh.len(),
+        }
     }
 
     /// Trusts another public key too (tokens signed before a key rotation).
