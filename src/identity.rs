@@ -6,6 +6,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 /// Longest external ID, in bytes.
@@ -253,9 +254,13 @@ impl fmt::Display for ConferenceId {
 }
 
 /// A human name for a conference, chosen by its creator: at most 250
-/// characters, no `#`, no control characters. Equality and hashing ignore case,
-/// so "Team-Sync" and "team-sync" name the same conference; the original
-/// spelling is kept for display.
+/// characters, no `#`, no control characters.
+///
+/// Equality and hashing use [`Alias::key`], `NFC(full_case_fold(NFC(text)))`:
+/// full Unicode case folding (C+F) between NFC normalizations. So "Team-Sync"
+/// and "team-sync", "STRASSE" and "straße", "ΟΔΟΣ" and "οδοσ", and precomposed
+/// "é" and "e" + U+0301 each name the same conference. The creator's spelling
+/// is kept for display.
 #[derive(Debug, Clone)]
 pub struct Alias {
     text: String,
@@ -277,7 +282,7 @@ impl Alias {
             return Err(IdentityError::AliasHash);
         }
         check_no_control(&text, "alias")?;
-        let key = text.to_lowercase();
+        let key = fold_key(&text);
         Ok(Alias { text, key })
     }
 
@@ -287,11 +292,20 @@ impl Alias {
         &self.text
     }
 
-    /// The case-folded form used for comparison and lookup.
+    /// The form used for comparison and lookup:
+    /// `NFC(full_case_fold(NFC(text)))`.
     #[must_use]
     pub fn key(&self) -> &str {
         &self.key
     }
+}
+
+/// `NFC(full_case_fold(NFC(text)))`: the inner NFC makes canonically
+/// equivalent spellings fold alike, the outer one normalizes what folding
+/// produced.
+fn fold_key(text: &str) -> String {
+    let nfc: String = text.nfc().collect();
+    caseless::default_case_fold_str(&nfc).nfc().collect()
 }
 
 impl PartialEq for Alias {
@@ -356,6 +370,47 @@ mod tests {
         let b = Alias::new("team-SYNC").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.as_str(), "Team-Sync");
+    }
+
+    #[test]
+    fn finding_10_alias_key_uses_full_case_folding() {
+        // to_lowercase gave "οδος" (final sigma) against "οδοσ".
+        assert_eq!(Alias::new("ΟΔΟΣ").unwrap(), Alias::new("οδοσ").unwrap());
+        assert_eq!(Alias::new("ΟΔΟΣ").unwrap().key(), "οδοσ");
+        // to_lowercase left "ß" alone, so "straße" differed from "strasse".
+        assert_eq!(
+            Alias::new("STRASSE").unwrap(),
+            Alias::new("straße").unwrap()
+        );
+        assert_eq!(
+            Alias::new("Straße").unwrap(),
+            Alias::new("STRASSE").unwrap()
+        );
+        assert_eq!(Alias::new("straße").unwrap().key(), "strasse");
+        let a = Alias::new("Straße").unwrap();
+        assert_eq!(a.as_str(), "Straße");
+        assert_eq!(a.to_string(), "Straße");
+    }
+
+    #[test]
+    fn finding_10_alias_key_ignores_canonical_equivalence() {
+        let precomposed = Alias::new("caf\u{e9}").unwrap();
+        let decomposed = Alias::new("cafe\u{301}").unwrap();
+        assert_eq!(precomposed, decomposed);
+        assert_eq!(decomposed.key(), "caf\u{e9}");
+        assert_eq!(Alias::new("CAFE\u{301}").unwrap(), precomposed);
+        // The creator's spelling is kept.
+        assert_eq!(decomposed.as_str(), "cafe\u{301}");
+    }
+
+    #[test]
+    fn finding_10_distinct_aliases_stay_distinct() {
+        assert_ne!(Alias::new("room-a").unwrap(), Alias::new("room-b").unwrap());
+        assert_ne!(
+            Alias::new("cafe").unwrap(),
+            Alias::new("caf\u{e9}").unwrap()
+        );
+        assert_ne!(Alias::new("strase").unwrap(), Alias::new("straße").unwrap());
     }
 
     #[test]

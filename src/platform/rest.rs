@@ -4,6 +4,10 @@
 //! Decisions where DESIGN is silent:
 //! - Unknown JSON members are refused with 400 (a typo such as `notifcation`
 //!   must not be silently ignored).
+//! - A body, and every member that stands for an object (`parameters`,
+//!   `participants` and each participant's spec), must be a JSON object: an
+//!   array in its place is 400, though serde would read it as the struct's
+//!   sequence form.
 //! - Conferences created here are protected; their inviter, for notifications,
 //!   is the owner.
 //! - A create whose alias names a live protected conference of the same
@@ -28,6 +32,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -147,6 +152,42 @@ struct ExternalIdsBody {
     external_ids: Vec<ExternalId>,
 }
 
+/// Where a request body must hold JSON objects. serde's derived struct
+/// deserializer also takes an array (a struct's sequence form), so without
+/// this check `[["bob"]]` would pass as a kick body.
+enum Shape {
+    /// A JSON object whose listed members, where present, have their shapes;
+    /// other members are left to the struct (which refuses unknown ones).
+    Object(&'static [(&'static str, Shape)]),
+    /// A JSON object whose every member has the shape (keyed by external ID).
+    MapOf(&'static Shape),
+}
+
+/// A request body type and the shape of its JSON.
+trait RestBody {
+    const SHAPE: &'static Shape;
+}
+
+/// `participants`: an object of participant specs, each an object.
+const PARTICIPANTS: (&str, Shape) = ("participants", Shape::MapOf(&Shape::Object(&[])));
+
+impl RestBody for CreateBody {
+    const SHAPE: &'static Shape =
+        &Shape::Object(&[("parameters", Shape::Object(&[])), PARTICIPANTS]);
+}
+
+impl RestBody for ParticipantsBody {
+    const SHAPE: &'static Shape = &Shape::Object(&[PARTICIPANTS]);
+}
+
+impl RestBody for PermissionsBody {
+    const SHAPE: &'static Shape = &Shape::Object(&[PARTICIPANTS]);
+}
+
+impl RestBody for KickBody {
+    const SHAPE: &'static Shape = &Shape::Object(&[]);
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateResponse {
@@ -172,18 +213,118 @@ struct TokensResponse {
     users_tokens: BTreeMap<String, String>,
 }
 
-fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, PlatformError> {
-    serde_json::from_slice(body).map_err(|e| {
-        let msg = e.to_string();
-        // Surface unknown permission names as their own error code.
-        if let Some(rest) = msg.strip_prefix("unknown permission name ") {
-            let name = rest.split(" at line").next().unwrap_or(rest);
-            return PlatformError::UnknownPermission(crate::permissions::UnknownPermission(
-                name.trim_matches('"').to_owned(),
-            ));
+/// Reads a request body in two passes over its bytes: its shape (see
+/// [`Shape`]), without building anything but member names, then the struct.
+fn parse<'a, T: Deserialize<'a> + RestBody>(body: &'a [u8]) -> Result<T, PlatformError> {
+    let check = ShapeCheck {
+        shape: T::SHAPE,
+        path: &mut Vec::new(),
+    };
+    check
+        .deserialize(&mut serde_json::Deserializer::from_slice(body))
+        .map_err(body_error)?;
+    serde_json::from_slice(body).map_err(body_error)
+}
+
+fn body_error(e: serde_json::Error) -> PlatformError {
+    let msg = e.to_string();
+    // Surface unknown permission names as their own error code.
+    if let Some(rest) = msg.strip_prefix("unknown permission name ") {
+        let name = rest.split(" at line").next().unwrap_or(rest);
+        return PlatformError::UnknownPermission(crate::permissions::UnknownPermission(
+            name.trim_matches('"').to_owned(),
+        ));
+    }
+    PlatformError::InvalidInput(format!("request body: {msg}"))
+}
+
+/// Checks that a JSON value is an object shaped as `shape`; members outside
+/// the shape are skipped unread (the struct pass judges them). Every entry is
+/// seen, duplicates included.
+struct ShapeCheck<'p> {
+    shape: &'static Shape,
+    /// The member names from the body down to this value.
+    path: &'p mut Vec<String>,
+}
+
+impl ShapeCheck<'_> {
+    fn not_object<E: de::Error>(self, kind: &str) -> Result<(), E> {
+        Err(E::custom(if self.path.is_empty() {
+            format!("the top level must be a JSON object, not {kind}")
+        } else {
+            format!("{} must be a JSON object, not {kind}", self.path.join("."))
+        }))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ShapeCheck<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ShapeCheck<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            let inner = match self.shape {
+                Shape::Object(listed) => listed
+                    .iter()
+                    .find(|(name, _)| key == *name)
+                    .map(|(_, shape)| shape),
+                Shape::MapOf(shape) => Some(*shape),
+            };
+            match inner {
+                Some(shape) => {
+                    self.path.push(key);
+                    map.next_value_seed(ShapeCheck {
+                        shape,
+                        path: &mut *self.path,
+                    })?;
+                    self.path.pop();
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
-        PlatformError::InvalidInput(format!("request body: {msg}"))
-    })
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        self.not_object("an array")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.not_object("null")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.not_object("a boolean")
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.not_object("a number")
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.not_object("a number")
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.not_object("a number")
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.not_object("a string")
+    }
 }
 
 /// A JSON object whose keys must be distinct: a participant listed twice is
