@@ -184,7 +184,7 @@ impl RestBody for PermissionsBody {
     const SHAPE: &'static Shape = &Shape::Object(&[PARTICIPANTS]);
 }
 
-impl RestBody for KickBody {
+impl RestBody for ExternalIdsBody {
     const SHAPE: &'static Shape = &Shape::Object(&[]);
 }
 
