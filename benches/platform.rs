@@ -600,6 +600,113 @@ fn memory(n: usize, join_budget: Duration) -> Memory {
     }
 }
 
+/// How long an operation on another conference waits while one big REST
+/// invite runs: the worst and the 99th percentile of many probes, next to
+/// the same probes on an idle platform.
+struct LockDelay {
+    idle_max: Duration,
+    idle_p99: Duration,
+    busy_max: Duration,
+    busy_p99: Duration,
+    probes: usize,
+    request: Duration,
+}
+
+fn percentile(v: &mut [Duration], q: f64) -> Duration {
+    v.sort_unstable();
+    let i = ((v.len() as f64 - 1.0) * q).round() as usize;
+    v.get(i).copied().unwrap_or_default()
+}
+
+fn lock_delay(n: usize) -> LockDelay {
+    let p = Arc::new(platform());
+    let big = rest_conference(&p, "big");
+    let sid = p.open_session(info(999_999));
+    let other = p
+        .create_conference(sid, "other", ConferenceOptions::default())
+        .expect("create")
+        .conference
+        .id;
+    p.join(sid, other, None).expect("join");
+    p.report(sid, other, LifecycleEvent::Connected)
+        .expect("connected");
+    let mut flip = false;
+    let mut probe = || {
+        flip = !flip;
+        let e = if flip {
+            LifecycleEvent::MediaTrouble
+        } else {
+            LifecycleEvent::Recovered
+        };
+        let t = Instant::now();
+        p.report(sid, other, e).expect("report");
+        let d = t.elapsed();
+        if flip {
+            let _ = p.drain_events(sid);
+        }
+        d
+    };
+    let mut idle: Vec<Duration> = (0..20_000).map(|_| probe()).collect();
+    let body = invite_body(n, false, true);
+    let path = invite_path(big);
+    let worker = {
+        let p = Arc::clone(&p);
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let r = p.handle_rest("POST", &path, &body);
+            check(&r, 200);
+            t.elapsed()
+        })
+    };
+    let mut busy = Vec::new();
+    while !worker.is_finished() {
+        busy.push(probe());
+    }
+    let request = worker.join().expect("worker");
+    LockDelay {
+        idle_max: *idle.iter().max().unwrap_or(&Duration::ZERO),
+        idle_p99: percentile(&mut idle, 0.99),
+        busy_max: *busy.iter().max().unwrap_or(&Duration::ZERO),
+        busy_p99: percentile(&mut busy, 0.99),
+        probes: busy.len(),
+        request,
+    }
+}
+
+fn print_lock_delay(d: &LockDelay, n: usize) {
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
+    println!(
+        "  {:<50} {:>12}",
+        format!("REST invite of {n} (wall, signing outside the lock)"),
+        ms(d.request)
+    );
+    println!(
+        "  {:<50} {:>12}",
+        format!("  op on another conference: worst of {}", d.probes),
+        ms(d.busy_max)
+    );
+    println!(
+        "  {:<50} {:>12}",
+        "  op on another conference: p99",
+        ms(d.busy_p99)
+    );
+    println!(
+        "  {:<50} {:>12}",
+        "  same op, idle platform: worst",
+        ms(d.idle_max)
+    );
+    println!(
+        "  {:<50} {:>12}",
+        "  same op, idle platform: p99",
+        ms(d.idle_p99)
+    );
+    println!(
+        "  {:<50} {:>12}",
+        "  added delay, worst (target <= 5 ms)",
+        ms(d.busy_max.saturating_sub(d.idle_max))
+    );
+}
+
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -642,6 +749,7 @@ fn manual_pass() {
     }
 
     let mem = memory(100_000, Duration::from_secs(45));
+    let delay = lock_delay(10_000);
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load = load.split_whitespace().next().unwrap_or("?");
@@ -690,6 +798,7 @@ fn manual_pass() {
     let (c, w) = ns(fan[1].scale(1e-3));
     row("  per recipient", c, w);
 
+    print_lock_delay(&delay, 10_000);
     println!("  {:<50} {:>12}", "memory (heap bytes requested)", "");
     let mem_row = |name: &str, v: String| println!("  {name:<50} {v:>12}");
     mem_row(
@@ -729,6 +838,14 @@ fn manual_pass() {
 }
 
 fn main() {
+    // `CONFKIT_BENCH_ONLY=lock-delay cargo bench --bench platform` runs just
+    // the lock-delay measurement (a few seconds).
+    if std::env::var("CONFKIT_BENCH_ONLY").as_deref() == Ok("lock-delay") {
+        for _ in 0..3 {
+            print_lock_delay(&lock_delay(10_000), 10_000);
+        }
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
     // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then

@@ -102,6 +102,9 @@ pub(crate) struct Conference {
     present_listeners: HashSet<usize>,
     /// When an empty conference will be destroyed; `None` while someone is in it.
     pub expires_at: Option<u64>,
+    /// Bumped by every change to a participant: a decision made at one
+    /// version still holds at the same version.
+    version: u64,
 }
 
 impl Conference {
@@ -123,7 +126,19 @@ impl Conference {
             present_users: HashSet::new(),
             present_listeners: HashSet::new(),
             expires_at: Some(now.saturating_add(options.empty_ttl_secs)),
+            version: 0,
         }
+    }
+
+    /// See the `version` field.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Makes room for `additional` more participants at once.
+    pub fn reserve(&mut self, additional: usize) {
+        self.participants.reserve(additional);
+        self.index.reserve(additional);
     }
 
     pub fn info(&self) -> ConferenceInfo {
@@ -186,6 +201,7 @@ impl Conference {
 
     /// Adds a participant; the caller has checked the ID is new.
     pub fn add(&mut self, p: Participant) -> usize {
+        self.version += 1;
         let i = self.participants.len();
         self.index.insert(p.info.external_id().clone(), i);
         self.participants.push(p);
@@ -205,6 +221,7 @@ impl Conference {
         f: impl FnOnce(&mut Participant) -> R,
     ) -> Option<R> {
         let p = self.participants.get_mut(i)?;
+        self.version += 1;
         let r = f(p);
         if !p.status.is_in_conference() {
             p.session = None;

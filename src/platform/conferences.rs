@@ -18,7 +18,7 @@ impl Platform {
         let new_id = ConferenceId::random();
         let probe = alias.clone();
         self.run_signed(
-            |st, _| {
+            |st, _, _| {
                 let owner = st.session(sid)?.info.external_id().clone();
                 Ok(self.predict_create(st, &owner, &probe, options, new_id, &[]))
             },
@@ -148,7 +148,7 @@ impl Platform {
         if let Some(t) = conf.expires_at {
             st.expiry.insert((t, id));
         }
-        let to = st.sessions_of(&owner_id);
+        let to = st.sessions_of(&owner_id).to_vec();
         out.send(
             &to,
             id,

@@ -22,8 +22,11 @@ enum Action {
     },
 }
 
-/// The decided invitations of one request, in request order.
-pub(super) struct InvitePlan {
+/// The decided invitations of one request, in request order, for one
+/// conference at one version.
+pub(crate) struct InvitePlan {
+    conference: ConferenceId,
+    version: u64,
     steps: Vec<(Action, PermissionSet)>,
 }
 
@@ -90,7 +93,27 @@ pub(super) fn plan_invites(
         };
         steps.push((action, perms));
     }
-    Ok(InvitePlan { steps })
+    Ok(InvitePlan {
+        conference: id,
+        version: conf.version(),
+        steps,
+    })
+}
+
+/// [`plan_invites`], reusing the plan made while predicting if the
+/// conference has not changed since.
+pub(super) fn plan_again(
+    st: &State,
+    minter: &mut Minter,
+    id: ConferenceId,
+    held: PermissionSet,
+    invitees: &[Invitee],
+) -> Result<InvitePlan> {
+    let current = st.conference(id)?.version();
+    match minter.plan.take() {
+        Some(plan) if plan.conference == id && plan.version == current => Ok(plan),
+        _ => plan_invites(st, id, held, invitees),
+    }
 }
 
 impl InvitePlan {
@@ -123,7 +146,7 @@ impl Platform {
         id: ConferenceId,
         invitees: &[Invitee],
     ) -> Result<Vec<InviteResult>> {
-        let decide = |st: &State| -> Result<(ParticipantInfo, InvitePlan)> {
+        let decide = |st: &State| -> Result<(ParticipantInfo, PermissionSet)> {
             let protected = st.conference(id)?.options.protected;
             let needs = protected.then_some(Permission::Invite);
             let (inviter, held) = st.acting_member(sid, id, needs)?;
@@ -136,15 +159,19 @@ impl Platform {
                     return Err(PlatformError::Escalation { missing });
                 }
             }
-            Ok((inviter, plan_invites(st, id, held, invitees)?))
+            Ok((inviter, held))
         };
         self.run_signed(
-            |st, _| {
-                let (_, plan) = decide(st)?;
-                Ok(plan.token_requests(st.conference(id)?, invitees).collect())
+            |st, _, minter| {
+                let (_, held) = decide(st)?;
+                let plan = plan_invites(st, id, held, invitees)?;
+                let requests = plan.token_requests(st.conference(id)?, invitees).collect();
+                minter.plan = Some(plan);
+                Ok(requests)
             },
             |st, out, now, minter| {
-                let (inviter, plan) = decide(st)?;
+                let (inviter, held) = decide(st)?;
+                let plan = plan_again(st, minter, id, held, invitees)?;
                 let done = self.apply_invites(st, out, now, minter, id, &inviter, invitees, plan);
                 Ok(done.into_iter().map(|d| d.result).collect())
             },
@@ -171,18 +198,37 @@ impl Platform {
         };
         let protected = conf.options.protected;
         let conf_alias = conf.alias.as_str().to_owned();
+        let adds = plan
+            .steps
+            .iter()
+            .filter(|(a, _)| matches!(a, Action::Add))
+            .count();
+        if let Some(conf) = st.conferences.get_mut(&id) {
+            conf.reserve(adds);
+        }
         for (inv, (action, perms)) in invitees.iter().zip(plan.steps) {
+            // A newcomer with an open session is shown with its name.
+            let newcomer = matches!(action, Action::Add).then(|| {
+                st.sessions_of(&inv.external_id)
+                    .first()
+                    .and_then(|s| st.sessions.get(s))
+                    .map_or_else(
+                        || ParticipantInfo::anonymous(inv.external_id.clone()),
+                        |s| s.info.clone(),
+                    )
+            });
             let Some(conf) = st.conferences.get_mut(&id) else {
                 break;
             };
             let minted = (protected && !matches!(action, Action::AlreadyIn))
                 .then(|| self.mint(minter, conf, &inv.external_id, perms, now));
-            let (token, record) = match minted {
+            let (token, mut record) = match minted {
                 Some((t, r)) => (Some(t), Some(r)),
                 None => (None, None),
             };
-            let (idx, change) = match action {
-                Action::AlreadyIn => {
+            let mut replaced = Vec::new();
+            let (idx, change) = match (action, newcomer) {
+                (Action::AlreadyIn, _) => {
                     done.push(Invited {
                         result: InviteResult {
                             external_id: inv.external_id.clone(),
@@ -193,14 +239,17 @@ impl Platform {
                     });
                     continue;
                 }
-                Action::Reinvite {
-                    idx,
-                    old,
-                    new,
-                    kind_before,
-                } => {
+                (
+                    Action::Reinvite {
+                        idx,
+                        old,
+                        new,
+                        kind_before,
+                    },
+                    _,
+                ) => {
                     // Tokens that still carry the set they keep stay valid.
-                    let replaced = conf
+                    replaced = conf
                         .update(idx, now, |p| {
                             p.status = new;
                             p.permissions = perms;
@@ -212,59 +261,50 @@ impl Platform {
                             replaced
                         })
                         .unwrap_or_default();
-                    st.revoke_records(replaced);
                     (idx, Some((old, new, kind_before)))
                 }
-                Action::Add => {
-                    let info = st
-                        .sessions_of(&inv.external_id)
-                        .first()
-                        .and_then(|s| st.sessions.get(s))
-                        .map(|s| s.info.clone())
-                        .unwrap_or_else(|| ParticipantInfo::anonymous(inv.external_id.clone()));
-                    let Some(conf) = st.conferences.get_mut(&id) else {
-                        break;
-                    };
+                (Action::Add, info) => {
+                    // A newcomer is not in the conference: no refresh to file.
                     let idx = conf.add(Participant {
-                        info,
+                        info: info
+                            .unwrap_or_else(|| ParticipantInfo::anonymous(inv.external_id.clone())),
                         status: ParticipantStatus::Reserved,
                         kind: ParticipantType::User,
                         permissions: perms,
                         session: None,
-                        tokens: Vec::new(),
+                        tokens: record.take().into_iter().collect(),
                     });
                     (idx, None)
                 }
             };
+            let anyone_present = conf.present_count() > 0;
+            st.revoke_records(replaced);
             if let Some(record) = record {
                 st.record_token(id, idx, record, now);
             }
-            match change {
-                // A refreshed invitation (RESERVED again) is announced as an addition.
-                Some((old, new, kind_before)) if old != new => {
-                    st.announce(id, idx, Some(old), kind_before, out);
+            if anyone_present {
+                match change {
+                    // A refreshed invitation (RESERVED again) is announced as an addition.
+                    Some((old, new, kind_before)) if old != new => {
+                        st.announce(id, idx, Some(old), kind_before, out);
+                    }
+                    _ => st.announce(id, idx, None, ParticipantType::User, out),
                 }
-                _ => st.announce(id, idx, None, ParticipantType::User, out),
             }
-            let delivery = if inv.notify {
-                let to = st.sessions_of(&inv.external_id);
-                out.send(
-                    &to,
-                    id,
-                    EventKind::InvitationReceived {
+            let to = st.sessions_of(&inv.external_id);
+            let delivery = match (inv.notify, to.len()) {
+                (false, _) => Delivery::NotRequested,
+                (true, 0) => Delivery::NoOpenSession,
+                (true, n) => {
+                    let invitation = EventKind::InvitationReceived {
                         conference_alias: conf_alias.clone(),
                         inviter: inviter.clone(),
                         token: token.clone(),
                         permissions: protected.then_some(perms),
-                    },
-                );
-                if to.is_empty() {
-                    Delivery::NoOpenSession
-                } else {
-                    Delivery::Delivered(to.len())
+                    };
+                    out.send(to, id, invitation);
+                    Delivery::Delivered(n)
                 }
-            } else {
-                Delivery::NotRequested
             };
             done.push(Invited {
                 result: InviteResult {
@@ -298,7 +338,7 @@ impl Platform {
             check_update(conf, target).map(|_| ())
         };
         self.run_signed(
-            |st, _| {
+            |st, _, _| {
                 decide(st)?;
                 let conf = st.conference(id)?;
                 Ok(conf
@@ -351,7 +391,7 @@ impl Platform {
             st.record_token(id, idx, record, now);
             t
         });
-        let to = st.sessions_of(target);
+        let to = st.sessions_of(target).to_vec();
         out.send(
             &to,
             id,

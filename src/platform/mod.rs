@@ -321,7 +321,56 @@ pub(crate) struct TokenRequest {
 /// there. Unused ones are dropped without ever leaving the process.
 #[derive(Default)]
 pub(crate) struct Minter {
-    ready: HashMap<(ConferenceId, ExternalId), (PermissionSet, String, TokenRecord)>,
+    /// In the order they were predicted, which is the order the operation
+    /// asks for them when the prediction held.
+    ready: Vec<Option<Presigned>>,
+    /// The next entry of `ready` to look at.
+    cursor: usize,
+    /// Where each subject's entry is, built on the first out-of-order ask.
+    by_subject: Option<HashMap<ExternalId, usize>>,
+    /// An invitation plan decided while predicting.
+    plan: Option<invitations::InvitePlan>,
+}
+
+/// One token signed ahead.
+struct Presigned {
+    conference: ConferenceId,
+    subject: ExternalId,
+    permissions: PermissionSet,
+    token: String,
+    record: TokenRecord,
+}
+
+impl Minter {
+    /// The token signed ahead for exactly this conference, subject and set.
+    fn take(
+        &mut self,
+        conference: ConferenceId,
+        subject: &ExternalId,
+        permissions: PermissionSet,
+    ) -> Option<(String, TokenRecord)> {
+        let matches = |p: &Presigned| {
+            p.conference == conference && p.permissions == permissions && &p.subject == subject
+        };
+        let at = match self.ready.get(self.cursor) {
+            Some(Some(p)) if matches(p) => Some(self.cursor),
+            _ if self.ready.is_empty() => None,
+            _ => {
+                let ready = &self.ready;
+                let index = self.by_subject.get_or_insert_with(|| {
+                    ready
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, p)| Some((p.as_ref()?.subject.clone(), i)))
+                        .collect()
+                });
+                index.get(subject).copied()
+            }
+        }?;
+        let found = self.ready.get_mut(at)?.take_if(|p| matches(p))?;
+        self.cursor = at + 1;
+        Some((found.token, found.record))
+    }
 }
 
 /// Events decided by an operation, delivered only if it succeeds.
@@ -449,16 +498,18 @@ impl Platform {
     /// the state (briefly locked) to say which tokens the operation will
     /// probably need, they are signed with the lock released, and `f` then
     /// decides and applies everything under the lock, taking the tokens signed
-    /// ahead where they match. The prediction only saves time: `f` alone
+    /// ahead where they match. `predict` may also leave an invitation plan in
+    /// the minter, which `f` reuses only if the conference has not changed
+    /// since (same version). The prediction only saves time: `f` alone
     /// decides, so the operation stays all-or-nothing whatever changed between.
     fn run_signed<R>(
         &self,
-        predict: impl FnOnce(&State, u64) -> Result<Vec<TokenRequest>>,
+        predict: impl FnOnce(&State, u64, &mut Minter) -> Result<Vec<TokenRequest>>,
         f: impl FnOnce(&mut State, &mut Outbox, u64, &mut Minter) -> Result<R>,
     ) -> Result<R> {
         let now = self.clock.now();
-        let requests = predict(&self.state.lock(), now).unwrap_or_default();
         let mut minter = Minter::default();
+        let requests = predict(&self.state.lock(), now, &mut minter).unwrap_or_default();
         for r in requests {
             let claims = Claims::new(
                 self.config.issuer.clone(),
@@ -473,10 +524,13 @@ impl Platform {
                 expires_at: claims.expires_at,
                 permissions: r.permissions,
             };
-            minter.ready.insert(
-                (r.conference, r.subject),
-                (r.permissions, self.key.mint(&claims), record),
-            );
+            minter.ready.push(Some(Presigned {
+                conference: r.conference,
+                token: self.key.mint(&claims),
+                subject: r.subject,
+                permissions: r.permissions,
+                record,
+            }));
         }
         self.run_minting(&mut minter, f)
     }
@@ -526,11 +580,8 @@ impl Platform {
         perms: PermissionSet,
         now: u64,
     ) -> (String, TokenRecord) {
-        let key = (conf.id, subject.clone());
-        if let Some((p, token, record)) = minter.ready.remove(&key) {
-            if p == perms {
-                return (token, record);
-            }
+        if let Some(ready) = minter.take(conf.id, subject, perms) {
+            return ready;
         }
         let claims = Claims::new(
             self.config.issuer.clone(),

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::conference::Conference;
-use super::invitations::{check_update, plan_invites};
+use super::invitations::{check_update, plan_again, plan_invites};
 use super::tokens::check_count;
 use super::{ConferenceOptions, Delivery, Invited, Invitee, Platform, PlatformError, TokenRequest};
 use crate::error::ErrorCode;
@@ -439,7 +439,7 @@ impl Platform {
         let new_id = ConferenceId::random();
         let probe = alias.clone();
         let answer = self.run_signed(
-            |st, _| Ok(self.predict_create(st, &owner_id, &probe, options, new_id, &invitees)),
+            |st, _, _| Ok(self.predict_create(st, &owner_id, &probe, options, new_id, &invitees)),
             |st, out, now, minter| {
                 // Only the owner may come back to their protected conference
                 // by alias: anything else would hand the app's participants to
@@ -500,12 +500,14 @@ impl Platform {
         let req: ParticipantsBody = parse(body)?;
         let invitees = invitees(req.participants)?;
         let done = self.run_signed(
-            |st, _| {
+            |st, _, minter| {
                 let plan = plan_invites(st, id, PermissionSet::ALL, &invitees)?;
-                Ok(plan.token_requests(st.conference(id)?, &invitees).collect())
+                let requests = plan.token_requests(st.conference(id)?, &invitees).collect();
+                minter.plan = Some(plan);
+                Ok(requests)
             },
             |st, out, now, minter| {
-                let plan = plan_invites(st, id, PermissionSet::ALL, &invitees)?;
+                let plan = plan_again(st, minter, id, PermissionSet::ALL, &invitees)?;
                 let conf = st.conference(id)?;
                 let owner = conf.find(&conf.owner).map_or_else(
                     || ParticipantInfo::anonymous(conf.owner.clone()),
@@ -536,7 +538,7 @@ impl Platform {
             Ok(())
         };
         let users_tokens = self.run_signed(
-            |st, _| {
+            |st, _, _| {
                 let conf = st.conference(id)?;
                 check(conf)?;
                 Ok(updates

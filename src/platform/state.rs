@@ -16,8 +16,8 @@ impl State {
             .ok_or(PlatformError::SessionNotFound(sid))
     }
 
-    pub(super) fn sessions_of(&self, user: &ExternalId) -> Vec<SessionId> {
-        self.by_user.get(user).cloned().unwrap_or_default()
+    pub(super) fn sessions_of(&self, user: &ExternalId) -> &[SessionId] {
+        self.by_user.get(user).map_or(&[], Vec::as_slice)
     }
 
     pub(super) fn conference(&self, id: ConferenceId) -> Result<&Conference> {
@@ -168,6 +168,9 @@ impl State {
         let Some(conf) = self.conferences.get(&id) else {
             return;
         };
+        if conf.present_count() == 0 {
+            return; // nobody to tell (a REST invite into an empty conference)
+        }
         let Some(p) = conf.get(idx) else {
             return;
         };
@@ -329,7 +332,7 @@ impl State {
         self.destroyed.insert(id, (), forget_after);
         let mut to: Vec<SessionId> = conf
             .external_ids()
-            .flat_map(|u| self.sessions_of(u))
+            .flat_map(|u| self.sessions_of(u).iter().copied())
             .collect();
         to.sort_unstable();
         to.dedup();

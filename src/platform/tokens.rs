@@ -74,7 +74,7 @@ impl Platform {
         who: &[ExternalId],
     ) -> Result<Vec<(ExternalId, String)>> {
         self.run_signed(
-            |st, _| {
+            |st, _, _| {
                 let conf = st.conference(id)?;
                 let requests = check_fresh(conf, who)?
                     .into_iter()
