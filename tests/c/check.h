@@ -161,15 +161,23 @@ typedef struct {
     char ext[300];
     char alias[300];
     char token[4200];
-    int has_token, has_ext, has_alias;
+    int has_token, has_ext, has_alias, has_conf;
     int32_t old_status, new_status;
     uint32_t perms;
+    uint64_t expires_at;      /* confkit_event_token_expires_at */
+    uint64_t first_available; /* confkit_event_first_available_sequence */
 } ev_rec;
+
+#define EV_FORBIDDEN_MAX 8
 
 typedef struct {
     ev_rec ev[64];
     size_t n;
     uint64_t last_seq; /* sequence of the last event drained from this session */
+    /* Tokens this session must never receive: every event drained through
+     * this list is checked (token getter and JSON) against each of them. */
+    char *forbidden[EV_FORBIDDEN_MAX];
+    size_t n_forbidden;
 } ev_list;
 
 static inline void copy_field_(char *dst, size_t cap, const char *src, int *has) {
@@ -185,21 +193,60 @@ static inline void record_event_(const confkit_event *e, ev_rec *r) {
     r->kind = confkit_event_kind(e);
     r->seq = confkit_event_sequence(e);
     copy_field_(r->type, sizeof r->type, confkit_event_type(e), NULL);
-    copy_field_(r->conf, sizeof r->conf, confkit_event_conference_id(e), NULL);
+    copy_field_(r->conf, sizeof r->conf, confkit_event_conference_id(e), &r->has_conf);
     copy_field_(r->ext, sizeof r->ext, confkit_event_external_id(e), &r->has_ext);
     copy_field_(r->alias, sizeof r->alias, confkit_event_conference_alias(e), &r->has_alias);
     copy_field_(r->token, sizeof r->token, confkit_event_token(e), &r->has_token);
     r->old_status = confkit_event_old_status(e);
     r->new_status = confkit_event_new_status(e);
     r->perms = confkit_event_permissions(e);
-    /* Every event is JSON with its type name and conference. */
+    r->expires_at = confkit_event_token_expires_at(e);
+    r->first_available = confkit_event_first_available_sequence(e);
+    /* The two numeric getters answer 0 for every other kind. */
+    if (r->kind != CONFKIT_EVENT_TOKEN_REFRESHED && r->expires_at != 0)
+        fail_(__FILE__, __LINE__, "token_expires_at != 0 for another kind");
+    if (r->kind != CONFKIT_EVENT_EVENTS_MISSED && r->first_available != 0)
+        fail_(__FILE__, __LINE__, "first_available_sequence != 0 for another kind");
+    /* Every event is JSON with its type name and (but for events missed,
+     * which are about the queue) its conference. */
     const char *json = confkit_event_json(e);
     if (json == NULL || json[0] != '{') fail_(__FILE__, __LINE__, "event JSON");
     char want[64];
     snprintf(want, sizeof want, "\"type\":\"%s\"", r->type);
     if (strstr(json, want) == NULL) fail_(__FILE__, __LINE__, "event JSON lacks its type");
-    if (strstr(json, r->conf) == NULL) fail_(__FILE__, __LINE__, "event JSON lacks its conference");
-    if (strlen(r->conf) != 36) fail_(__FILE__, __LINE__, "event conference id is not a UUID");
+    if (r->kind == CONFKIT_EVENT_EVENTS_MISSED) {
+        if (r->has_conf) fail_(__FILE__, __LINE__, "events missed with a conference id");
+        if (strstr(json, "conferenceId") != NULL)
+            fail_(__FILE__, __LINE__, "events missed JSON with a conferenceId");
+        if (r->first_available <= r->seq)
+            fail_(__FILE__, __LINE__, "events missed: first available <= its own sequence");
+    } else {
+        if (!r->has_conf) fail_(__FILE__, __LINE__, "event without a conference id");
+        if (strstr(json, r->conf) == NULL)
+            fail_(__FILE__, __LINE__, "event JSON lacks its conference");
+        if (strlen(r->conf) != 36) fail_(__FILE__, __LINE__, "event conference id is not a UUID");
+    }
+}
+
+/* Adds a token that every later drain through `l` must never see. */
+static inline void forbid_token(ev_list *l, const char *token) {
+    if (token == NULL || token[0] == '\0') fail_(__FILE__, __LINE__, "forbid_token: no token");
+    if (l->n_forbidden == EV_FORBIDDEN_MAX) fail_(__FILE__, __LINE__, "forbid_token: full");
+    l->forbidden[l->n_forbidden++] = dup_str(token);
+}
+
+/* Frees the forbidden tokens of `l`. */
+static inline void forbid_clear(ev_list *l) {
+    for (size_t i = 0; i < l->n_forbidden; i++) free(l->forbidden[i]);
+    l->n_forbidden = 0;
+}
+
+/* Whether any event recorded in `l` (since its last replacing drain) carries
+ * `token`. */
+static inline int carries_token(const ev_list *l, const char *token) {
+    for (size_t i = 0; i < l->n; i++)
+        if (l->ev[i].has_token && strcmp(l->ev[i].token, token) == 0) return 1;
+    return 0;
 }
 
 /* Takes every queued event of `s` into `out` (replacing its contents, or
@@ -218,6 +265,15 @@ static inline void drain_(const char *file, int line, const confkit_session *s, 
         if (out->n == sizeof out->ev / sizeof out->ev[0]) fail_(file, line, "too many events");
         ev_rec *r = &out->ev[out->n++];
         record_event_(e, r);
+        const char *json = confkit_event_json(e);
+        for (size_t i = 0; i < out->n_forbidden; i++) {
+            const char *t = out->forbidden[i];
+            if ((r->has_token && strcmp(r->token, t) == 0) || strstr(json, t) != NULL) {
+                fprintf(stderr, "%s:%d: event #%" PRIu64 " (%s) carries a token this session "
+                        "must never see\n", file, line, r->seq, r->type);
+                exit(1);
+            }
+        }
         confkit_event_free(e);
         if (r->seq != out->last_seq + 1) {
             fprintf(stderr, "%s:%d: event sequence %" PRIu64 " after %" PRIu64 "\n", file,

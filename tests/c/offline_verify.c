@@ -108,9 +108,29 @@ int main(void) {
     CHECK_OK(confkit_invite_list_add(list, STR("bob"), true, bob_bits, ERR));
     CHECK_OK(confkit_conference_invite(alice, SV(conf), list, &res, ERR));
     confkit_invite_list_free(list);
-    char *bob_token = dup_str(confkit_invite_results_token(res, 0));
+    CHECK_EQ_U64(confkit_invite_results_permissions(res, 0), bob_bits);
     confkit_invite_results_free(res);
+    /* Bob's token reaches Bob, in his invitation (never the inviter). */
+    char *bob_token = NULL;
+    for (;;) {
+        confkit_event *e = NULL;
+        CHECK_OK(confkit_session_next_event(bob, &e, ERR));
+        if (e == NULL) break;
+        if (confkit_event_kind(e) == CONFKIT_EVENT_INVITATION_RECEIVED) {
+            CHECK(bob_token == NULL);
+            bob_token = dup_str(confkit_event_token(e));
+        }
+        confkit_event_free(e);
+    }
     CHECK(bob_token != NULL);
+    for (;;) {
+        confkit_event *e = NULL;
+        CHECK_OK(confkit_session_next_event(alice, &e, ERR));
+        if (e == NULL) break;
+        CHECK(confkit_event_token(e) == NULL || strcmp(confkit_event_token(e), bob_token) != 0);
+        CHECK(strstr(confkit_event_json(e), bob_token) == NULL);
+        confkit_event_free(e);
+    }
 
     /* ---- verifiers ------------------------------------------------------- */
     confkit_buffer jwks = {0};

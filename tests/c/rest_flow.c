@@ -163,16 +163,42 @@ int main(void) {
     CHECK_STREQ(bob_ev.ev[0].token, bob_token);
     CHECK_EQ_U64(bob_ev.ev[0].perms, mask_of("JOIN") | mask_of("SEND_AUDIO"));
 
-    /* The same alias again: not new, no tokens, nobody invited. */
+    /* The same alias again by its owner: not new, a fresh owner token,
+     * nobody else invited (none listed). */
     r = REST(p, "POST", "/v2/conferences/create",
-             "{\"ownerExternalId\":\"alice\",\"alias\":\"board meeting\","
-             "\"participants\":{\"zed\":{\"notification\":true}}}");
+             "{\"ownerExternalId\":\"alice\",\"alias\":\"board meeting\"}");
     EXPECT_HTTP(r, 200);
     CHECK_CONTAINS(r.body, "\"isNew\":false");
-    CHECK_CONTAINS(r.body, "\"ownerToken\":null");
     CHECK_CONTAINS(r.body, "\"usersTokens\":{}");
     CHECK_CONTAINS(r.body, conf_id);
+    char *owner_token_again = json_str(r.body, NULL, "\"ownerToken\":\"");
+    CHECK(strlen(owner_token_again) > 100);
+    CHECK(strcmp(owner_token_again, owner_token) != 0);
+    free(owner_token_again);
     free(r.body);
+    /* By anyone else it is a conflict (ALIAS_TAKEN), and changes nothing. */
+    r = REST(p, "POST", "/v2/conferences/create",
+             "{\"ownerExternalId\":\"mallory\",\"alias\":\"BOARD MEETING\","
+             "\"participants\":{\"erin\":{\"notification\":true}}}");
+    CHECK_CONTAINS(r.body, "someone else owns");
+    EXPECT_ERROR(r, 409, CONFKIT_STATUS_ALIAS_TAKEN, "ALIAS_TAKEN");
+    CHECK_STREQ(confkit_status_name(CONFKIT_STATUS_ALIAS_TAKEN), "ALIAS_TAKEN");
+    size_t pending = 99;
+    CHECK_OK(confkit_session_pending_events(erin, &pending, ERR));
+    CHECK_EQ_U64(pending, 0);
+    CHECK_OK(confkit_session_pending_events(alice, &pending, ERR));
+    CHECK_EQ_U64(pending, 0);
+    /* An unprotected conference's alias is taken for every REST create, its
+     * owner's included. */
+    confkit_conference_info *open_info = NULL;
+    CHECK_OK(confkit_conference_create(alice, STR("Open Lobby"), NULL, &open_info, NULL, ERR));
+    CHECK(!confkit_conference_info_is_protected(open_info));
+    confkit_conference_info_free(open_info);
+    DRAIN(alice, &alice_ev);
+    r = REST(p, "POST", "/v2/conferences/create",
+             "{\"ownerExternalId\":\"alice\",\"alias\":\"open lobby\"}");
+    CHECK_CONTAINS(r.body, "not protected");
+    EXPECT_ERROR(r, 409, CONFKIT_STATUS_ALIAS_TAKEN, "ALIAS_TAKEN");
 
     /* The owner joins with the owner token from the REST answer. */
     uint32_t perms = 0;
@@ -281,6 +307,56 @@ int main(void) {
     r = REST(p, "GET", path, NULL);
     CHECK_CONTAINS(r.body, "\"status\":\"KICKED\"");
     free(r.body);
+
+    /* ---- fresh tokens ------------------------------------------------------ */
+    snprintf(path, sizeof path, "/v2/conferences/%s/tokens", conf_id);
+    DRAIN(alice, &alice_ev);
+    DRAIN(erin, &erin_ev);
+    r = REST(p, "POST", path, "{\"externalIds\":[\"alice\",\"erin\"]}");
+    EXPECT_HTTP(r, 200);
+    CHECK_CONTAINS(r.body, "{\"usersTokens\":{");
+    char *alice_fresh = json_str(r.body, "\"usersTokens\":{", "\"alice\":\"");
+    char *erin_fresh = json_str(r.body, "\"usersTokens\":{", "\"erin\":\"");
+    free(r.body);
+    CHECK(strcmp(alice_fresh, owner_token) != 0);
+    CHECK(strcmp(erin_fresh, erin_token) != 0);
+    /* Alice is connected: she also gets hers as token refreshed (same
+     * permissions, the conference's 2-hour token lifetime). Erin is only
+     * RESERVED: nothing is pushed to her. */
+    DRAIN(alice, &alice_ev);
+    CHECK_EQ_U64(alice_ev.n, 1);
+    CHECK_EQ_I64(alice_ev.ev[0].kind, CONFKIT_EVENT_TOKEN_REFRESHED);
+    CHECK_STREQ(alice_ev.ev[0].type, "tokenRefreshed");
+    CHECK_STREQ(alice_ev.ev[0].conf, conf_id);
+    CHECK_STREQ(alice_ev.ev[0].token, alice_fresh);
+    CHECK_EQ_U64(alice_ev.ev[0].perms, CONFKIT_PERMISSIONS_ALL);
+    CHECK_EQ_U64(alice_ev.ev[0].expires_at, T0 + 7200);
+    CHECK(!carries_token(&alice_ev, erin_fresh));
+    DRAIN(erin, &erin_ev);
+    CHECK_EQ_U64(erin_ev.n, 0);
+    /* Erin's fresh token carries her permissions and admits her. */
+    CHECK_OK(confkit_conference_join(erin, SV(conf_id), SV(erin_fresh), &perms, ERR));
+    CHECK_EQ_U64(perms, mask_of("JOIN") | mask_of("RECORD"));
+    CHECK_OK(confkit_conference_leave(erin, SV(conf_id), ERR));
+    DRAIN(alice, &alice_ev);
+    DRAIN(erin, &erin_ev);
+    /* A KICKED participant gets none (only a new invitation brings them
+     * back), an unknown one is not found; either refuses the whole request. */
+    r = REST(p, "POST", path, "{\"externalIds\":[\"alice\",\"bob\"]}");
+    EXPECT_ERROR(r, 403, CONFKIT_STATUS_NOT_ALLOWED, "NOT_ALLOWED");
+    r = REST(p, "POST", path, "{\"externalIds\":[\"zed\"]}");
+    EXPECT_ERROR(r, 404, CONFKIT_STATUS_PARTICIPANT_NOT_FOUND, "PARTICIPANT_NOT_FOUND");
+    r = REST(p, "POST", path, "{\"externalIds\":[\"erin\",\"erin\"]}");
+    EXPECT_ERROR(r, 400, CONFKIT_STATUS_INVALID_ARGUMENT, "INVALID_ARGUMENT");
+    r = REST(p, "POST", "/v2/conferences/00000000-0000-4000-8000-000000000000/tokens",
+             "{\"externalIds\":[\"alice\"]}");
+    EXPECT_ERROR(r, 404, CONFKIT_STATUS_CONFERENCE_NOT_FOUND, "CONFERENCE_NOT_FOUND");
+    r = REST(p, "GET", path, NULL);
+    EXPECT_ERROR(r, 405, CONFKIT_STATUS_INVALID_ARGUMENT, "INVALID_ARGUMENT");
+    CHECK_OK(confkit_session_pending_events(alice, &pending, ERR));
+    CHECK_EQ_U64(pending, 0);
+    free(alice_fresh);
+    free(erin_fresh);
 
     /* Inviting someone RESERVED again refreshes the token and revokes the old one. */
     snprintf(path, sizeof path, "/v2/conferences/%s/invite", conf_id);

@@ -118,24 +118,32 @@ static char *create_protected(const confkit_session *alice, confkit_buffer *owne
 }
 
 static void same_alias_returns_existing(const confkit_session *alice, const confkit_session *bob,
-                                        const char *conf_id) {
+                                        const char *conf_id, const confkit_buffer *owner_token) {
     confkit_conference_options o = {0};
     o.is_protected = true;
     confkit_conference_info *info = NULL;
     uint8_t marker = 0;
-    confkit_buffer tok = {&marker, 77}; /* must be overwritten with an empty buffer */
+    confkit_buffer tok = {&marker, 77}; /* must be overwritten */
+    /* The owner asking again gets the same conference and a fresh owner token. */
     CHECK_OK(confkit_conference_create(alice, STR("DAILY standup"), &o, &info, &tok, ERR));
     CHECK(!confkit_conference_info_is_new(info));
     CHECK_STREQ(confkit_conference_info_id(info), conf_id);
     CHECK_STREQ(confkit_conference_info_alias(info), "Daily Standup");
-    CHECK(tok.data == NULL && tok.len == 0);
+    CHECK(tok.data != NULL && tok.data != &marker && tok.len > 0);
+    CHECK(tok.len != owner_token->len || memcmp(tok.data, owner_token->data, tok.len) != 0);
+    confkit_buffer_free(tok);
     confkit_conference_info_free(info);
-    /* Someone else asking for the alias gets the same conference, not new. */
-    CHECK_OK(confkit_conference_create(bob, STR("daily standup"), NULL, &info, NULL, ERR));
+    /* Someone else asking for the alias gets the same conference, not new,
+     * and no token. */
+    tok = (confkit_buffer){&marker, 77};
+    CHECK_OK(confkit_conference_create(bob, STR("daily standup"), NULL, &info, &tok, ERR));
     CHECK(!confkit_conference_info_is_new(info));
     CHECK_STREQ(confkit_conference_info_owner(info), "alice");
+    CHECK(tok.data == NULL && tok.len == 0);
     confkit_conference_info_free(info);
-    /* No token, no notification. */
+    CHECK_OK(confkit_conference_create(bob, STR("daily standup"), NULL, &info, NULL, ERR));
+    confkit_conference_info_free(info);
+    /* No notification. */
     CHECK_EQ_U64(pending(alice), 0);
     CHECK_EQ_U64(pending(bob), 0);
 
@@ -155,7 +163,7 @@ static void protected_flow(const confkit_platform *platform, const confkit_clock
                            const confkit_session *carol) {
     confkit_buffer owner_token;
     char *conf_id = create_protected(alice, &owner_token);
-    same_alias_returns_existing(alice, bob, conf_id);
+    same_alias_returns_existing(alice, bob, conf_id, &owner_token);
     (void)platform;
 
     /* Without a token, a protected conference refuses. */
@@ -211,27 +219,22 @@ static void protected_flow(const confkit_platform *platform, const confkit_clock
     CHECK_EQ_I64(confkit_invite_results_delivery(res, 0), CONFKIT_DELIVERY_DELIVERED);
     CHECK_EQ_U64(confkit_invite_results_sessions(res, 0), 1);
     CHECK_EQ_U64(confkit_invite_results_permissions(res, 0), CONFKIT_PERMISSIONS_DEFAULT);
-    CHECK(confkit_invite_results_token(res, 0) != NULL);
     CHECK_STREQ(confkit_invite_results_external_id(res, 1), "carol");
     CHECK_EQ_I64(confkit_invite_results_delivery(res, 1), CONFKIT_DELIVERY_DELIVERED);
     CHECK_EQ_U64(confkit_invite_results_sessions(res, 1), 1);
     CHECK_EQ_U64(confkit_invite_results_permissions(res, 1), carol_perms);
-    CHECK(confkit_invite_results_token(res, 1) != NULL);
     CHECK_STREQ(confkit_invite_results_external_id(res, 2), "dave");
     CHECK_EQ_I64(confkit_invite_results_delivery(res, 2), CONFKIT_DELIVERY_NO_OPEN_SESSION);
     CHECK_EQ_U64(confkit_invite_results_sessions(res, 2), 0);
     CHECK_EQ_U64(confkit_invite_results_permissions(res, 2), mask_of("JOIN"));
-    CHECK(confkit_invite_results_token(res, 2) != NULL);
     /* Out of range. */
     CHECK(confkit_invite_results_external_id(res, 3) == NULL);
     CHECK_EQ_I64(confkit_invite_results_delivery(res, 3), -1);
     CHECK_EQ_U64(confkit_invite_results_sessions(res, 3), 0);
     CHECK_EQ_U64(confkit_invite_results_permissions(res, 3), 0);
-    CHECK(confkit_invite_results_token(res, 3) == NULL);
-    char *bob_token = dup_str(confkit_invite_results_token(res, 0));
-    char *carol_token = dup_str(confkit_invite_results_token(res, 1));
+    /* ABI 2: the results carry no token (there is no getter for one); each
+     * invitee's token reaches the invitee only, in their invitation. */
     confkit_invite_results_free(res);
-    CHECK(strcmp(bob_token, carol_token) != 0);
 
     /* Bob's invitation: kind, alias, inviter, token, permissions. */
     DRAIN(bob, &bob_ev);
@@ -246,18 +249,29 @@ static void protected_flow(const confkit_platform *platform, const confkit_clock
     CHECK(inv->has_ext);
     CHECK_STREQ(inv->ext, "alice");
     CHECK(inv->has_token);
-    CHECK_STREQ(inv->token, bob_token);
+    CHECK(strlen(inv->token) > 100);
+    char *bob_token = dup_str(inv->token);
     CHECK_EQ_U64(inv->perms, CONFKIT_PERMISSIONS_DEFAULT);
     CHECK_EQ_I64(inv->old_status, -1);
     CHECK_EQ_I64(inv->new_status, -1);
     DRAIN(carol, &carol_ev);
     CHECK_EQ_U64(carol_ev.n, 1);
     CHECK_EQ_I64(carol_ev.ev[0].kind, CONFKIT_EVENT_INVITATION_RECEIVED);
-    CHECK_STREQ(carol_ev.ev[0].token, carol_token);
+    CHECK(carol_ev.ev[0].has_token);
+    char *carol_token = dup_str(carol_ev.ev[0].token);
     CHECK_EQ_U64(carol_ev.ev[0].perms, carol_perms);
+    CHECK(strcmp(bob_token, carol_token) != 0);
+    /* The inviter never receives the invitees' tokens: from here on, every
+     * event drained from Alice's queue is checked against them (token getter
+     * and JSON), and so is every event of the other invitee. */
+    forbid_token(&alice_ev, bob_token);
+    forbid_token(&alice_ev, carol_token);
+    forbid_token(&carol_ev, bob_token);
+    forbid_token(&bob_ev, carol_token);
 
     /* Alice (in the conference) hears that three participants were added, RESERVED. */
     DRAIN(alice, &alice_ev);
+    for (size_t i = 0; i < alice_ev.n; i++) CHECK(!alice_ev.ev[i].has_token);
     CHECK_EQ_U64(count_events(&alice_ev, CONFKIT_EVENT_PARTICIPANT_ADDED), 3);
     CHECK_EVENT(&alice_ev, CONFKIT_EVENT_PARTICIPANT_ADDED, "bob",
                 CONFKIT_PARTICIPANT_STATUS_RESERVED);
@@ -312,7 +326,7 @@ static void protected_flow(const confkit_platform *platform, const confkit_clock
     CHECK_ST_MSG(CONFKIT_STATUS_NOT_ALLOWED, "KICK",
                  confkit_conference_kick(bob, SV(conf_id), STR("carol"), ERR));
     CHECK_ST(CONFKIT_STATUS_NOT_ALLOWED,
-             confkit_conference_update_permissions(bob, SV(conf_id), STR("carol"), 0, NULL, ERR));
+             confkit_conference_update_permissions(bob, SV(conf_id), STR("carol"), 0, ERR));
     /* Only the owner terminates. */
     CHECK_ST(CONFKIT_STATUS_NOT_ALLOWED, confkit_conference_terminate(bob, SV(conf_id), ERR));
 
@@ -366,44 +380,106 @@ static void protected_flow(const confkit_platform *platform, const confkit_clock
     CHECK_OK(confkit_conference_invite(alice, SV(conf_id), list, &res, ERR));
     confkit_invite_list_free(list);
     CHECK_EQ_I64(confkit_invite_results_delivery(res, 0), CONFKIT_DELIVERY_DELIVERED);
-    char *bob_token2 = dup_str(confkit_invite_results_token(res, 0));
+    CHECK_EQ_U64(confkit_invite_results_permissions(res, 0), CONFKIT_PERMISSIONS_DEFAULT);
     confkit_invite_results_free(res);
-    CHECK(bob_token2 != NULL && strcmp(bob_token2, bob_token) != 0);
     DRAIN(bob, &bob_ev);
     CHECK_EVENT(&bob_ev, CONFKIT_EVENT_INVITATION_RECEIVED, "alice", -1);
-    CHECK_STREQ(find_event(&bob_ev, CONFKIT_EVENT_INVITATION_RECEIVED, NULL, -2)->token, bob_token2);
+    const ev_rec *inv2 = find_event(&bob_ev, CONFKIT_EVENT_INVITATION_RECEIVED, NULL, -2);
+    CHECK(inv2->has_token);
+    char *bob_token2 = dup_str(inv2->token);
+    CHECK(strcmp(bob_token2, bob_token) != 0);
+    forbid_token(&alice_ev, bob_token2);
+    DRAIN(alice, &alice_ev);
+    CHECK(!carries_token(&alice_ev, bob_token2));
     CHECK_ST(CONFKIT_STATUS_TOKEN_REVOKED,
              confkit_conference_join(bob, SV(conf_id), SV(bob_token), NULL, ERR));
     CHECK_OK(confkit_conference_join(bob, SV(conf_id), SV(bob_token2), &perms, ERR));
     CHECK_EQ_U64(perms, CONFKIT_PERMISSIONS_DEFAULT);
 
     /* Inviting someone already in the conference: no token, nothing sent. */
+    DRAIN(bob, &bob_ev);
     CHECK_OK(confkit_invite_list_new(&list, ERR));
     CHECK_OK(confkit_invite_list_add(list, STR("bob"), false, 0, ERR));
     CHECK_OK(confkit_conference_invite(alice, SV(conf_id), list, &res, ERR));
     confkit_invite_list_free(list);
     CHECK_EQ_I64(confkit_invite_results_delivery(res, 0), CONFKIT_DELIVERY_ALREADY_IN_CONFERENCE);
-    CHECK(confkit_invite_results_token(res, 0) == NULL);
     confkit_invite_results_free(res);
+    CHECK_EQ_U64(pending(bob), 0);
 
-    /* Alice replaces Bob's permissions: a new token, the old one revoked. */
+    /* Alice replaces Bob's permissions: the new token reaches Bob only, in
+     * his permissions-updated event; the old one is revoked. */
     const uint32_t bob_perms = CONFKIT_PERMISSIONS_DEFAULT | mask_of("INVITE");
-    confkit_buffer new_tok = {0};
+    DRAIN(alice, &alice_ev);
     CHECK_OK(confkit_conference_update_permissions(alice, SV(conf_id), STR("bob"), bob_perms,
-                                                   &new_tok, ERR));
-    CHECK(new_tok.len > 0);
-    char *bob_token3 = buffer_to_cstr(new_tok);
-    confkit_buffer_free(new_tok);
+                                                   ERR));
     DRAIN(bob, &bob_ev);
     const ev_rec *pu = find_event(&bob_ev, CONFKIT_EVENT_PERMISSIONS_UPDATED, NULL, -2);
     CHECK(pu != NULL);
     CHECK_STREQ(pu->type, "permissionsUpdated");
     CHECK_EQ_U64(pu->perms, bob_perms);
-    CHECK_STREQ(pu->token, bob_token3);
+    CHECK(pu->has_token);
+    char *bob_token3 = dup_str(pu->token);
+    CHECK(strcmp(bob_token3, bob_token2) != 0);
+    /* The updater's queue has no event carrying it (and none will). */
+    forbid_token(&alice_ev, bob_token3);
+    DRAIN(alice, &alice_ev);
+    CHECK(!carries_token(&alice_ev, bob_token3));
+    CHECK(find_event(&alice_ev, CONFKIT_EVENT_PERMISSIONS_UPDATED, NULL, -2) == NULL);
     /* Bits beyond the twelve are refused. */
     CHECK_ST(CONFKIT_STATUS_UNKNOWN_PERMISSION,
-             confkit_conference_update_permissions(alice, SV(conf_id), STR("bob"), 1u << 12, NULL,
-                                                   ERR));
+             confkit_conference_update_permissions(alice, SV(conf_id), STR("bob"), 1u << 12, ERR));
+    /* Nobody updates their own permissions, not even the owner. */
+    CHECK_ST(CONFKIT_STATUS_NOT_ALLOWED,
+             confkit_conference_update_permissions(alice, SV(conf_id), STR("alice"),
+                                                   CONFKIT_PERMISSIONS_DEFAULT, ERR));
+    CHECK_EQ_U64(pending(alice), 0);
+    CHECK_EQ_U64(pending(bob), 0);
+
+    /* Shortly before a connected participant's token expires, they get a
+     * fresh one (token refreshed): token, same permissions, its expiry. The
+     * tokens were issued at T0 with the default 3-hour lifetime; the refresh
+     * lead is 5 minutes. */
+    CHECK_OK(confkit_clock_set(clock, T0 + 3 * 3600 - DEFAULT_TOKEN_REFRESH_LEAD_SECS - 1, ERR));
+    CHECK_OK(confkit_platform_expire_conferences(platform, NULL, ERR));
+    CHECK_EQ_U64(pending(bob), 0);
+    CHECK_OK(confkit_clock_advance(clock, 1, ERR));
+    CHECK_OK(confkit_platform_expire_conferences(platform, NULL, ERR));
+    DRAIN(bob, &bob_ev);
+    CHECK_EQ_U64(bob_ev.n, 1);
+    const ev_rec *tr = &bob_ev.ev[0];
+    CHECK_EQ_I64(tr->kind, CONFKIT_EVENT_TOKEN_REFRESHED);
+    CHECK_STREQ(tr->type, "tokenRefreshed");
+    CHECK_STREQ(tr->conf, conf_id);
+    CHECK(tr->has_token);
+    CHECK(strcmp(tr->token, bob_token3) != 0);
+    CHECK_EQ_U64(tr->perms, bob_perms);
+    CHECK_EQ_U64(tr->expires_at, T0 + 3 * 3600 - DEFAULT_TOKEN_REFRESH_LEAD_SECS + 3 * 3600);
+    CHECK(!tr->has_ext && !tr->has_alias);
+    CHECK_EQ_I64(tr->old_status, -1);
+    CHECK_EQ_I64(tr->new_status, -1);
+    char *bob_token4 = dup_str(tr->token);
+    /* Alice (connected too) gets her own refresh, never Bob's. */
+    forbid_token(&alice_ev, bob_token4);
+    DRAIN(alice, &alice_ev);
+    const ev_rec *atr = find_event(&alice_ev, CONFKIT_EVENT_TOKEN_REFRESHED, NULL, -2);
+    CHECK(atr != NULL);
+    CHECK_EQ_U64(atr->perms, CONFKIT_PERMISSIONS_ALL);
+    CHECK(atr->expires_at == tr->expires_at);
+    /* The refreshed token admits its holder (a verifier reads the same exp). */
+    confkit_buffer jwks = {0};
+    CHECK_OK(confkit_platform_jwks(platform, &jwks, ERR));
+    confkit_verifier *v = NULL;
+    CHECK_OK(confkit_verifier_from_jwks(jwks.data, jwks.len, &v, ERR));
+    confkit_buffer_free(jwks);
+    confkit_claims *claims = NULL;
+    CHECK_OK(confkit_verifier_verify(v, SV(bob_token4), confkit_clock_now(clock), SV(conf_id), 30,
+                                     &claims, ERR));
+    CHECK_STREQ(confkit_claims_subject(claims), "bob");
+    CHECK_EQ_U64(confkit_claims_expires_at(claims), tr->expires_at);
+    CHECK_EQ_U64(confkit_claims_permissions(claims), bob_perms);
+    confkit_claims_free(claims);
+    confkit_verifier_free(v);
+    CHECK_OK(confkit_clock_set(clock, T0, ERR));
 
     /* A protected conference's token expires with time (beyond the leeway). */
     CHECK_OK(confkit_clock_advance(clock, 3 * 3600 + 31, ERR));
@@ -436,6 +512,7 @@ static void protected_flow(const confkit_platform *platform, const confkit_clock
     free(bob_token);
     free(bob_token2);
     free(bob_token3);
+    free(bob_token4);
     free(carol_token);
 }
 
@@ -505,6 +582,39 @@ static void open_flow(const confkit_platform *platform, const confkit_clock *clo
     CHECK_CONTAINS(json, "\"type\":\"LISTENER\"");
     CHECK_CONTAINS(json, "\"name\":\"Bob (laptop)\"");
     free(json);
+
+    /* A listener acts on nobody: no invite (which any user of an unprotected
+     * conference may do), no kick, no permission update. */
+    confkit_invite_list *list = NULL;
+    confkit_invite_results *res = (confkit_invite_results *)&list;
+    CHECK_OK(confkit_invite_list_new(&list, ERR));
+    CHECK_OK(confkit_invite_list_add(list, STR("carol"), false, 0, ERR));
+    CHECK_ST_MSG(CONFKIT_STATUS_NOT_ALLOWED, "listening",
+                 confkit_conference_invite(dave, SV(room), list, &res, ERR));
+    CHECK(res == (confkit_invite_results *)&list);
+    confkit_invite_list_free(list);
+    CHECK_ST(CONFKIT_STATUS_NOT_ALLOWED, confkit_conference_kick(dave, SV(room), STR("bob"), ERR));
+    CHECK_ST(CONFKIT_STATUS_NOT_ALLOWED,
+             confkit_conference_update_permissions(dave, SV(room), STR("bob"),
+                                                   CONFKIT_PERMISSIONS_DEFAULT, ERR));
+    /* A user who becomes a listener leaves the other listeners' view
+     * (participant removed); the users hear a status change instead. */
+    DRAIN(dave, &dave_ev);
+    DRAIN(alice, &alice_ev);
+    CHECK_OK(confkit_conference_listen(bob, SV(room), NULL, 0, NULL, ERR));
+    DRAIN(dave, &dave_ev);
+    CHECK_EVENT(&dave_ev, CONFKIT_EVENT_PARTICIPANT_REMOVED, "bob", -1);
+    const ev_rec *gone = find_event(&dave_ev, CONFKIT_EVENT_PARTICIPANT_REMOVED, "bob", -2);
+    CHECK_STREQ(gone->type, "participantRemoved");
+    CHECK_STREQ(gone->conf, room);
+    CHECK(!gone->has_token && !gone->has_alias);
+    CHECK_EQ_I64(gone->old_status, -1);
+    CHECK_EQ_U64(gone->perms, 0);
+    DRAIN(alice, &alice_ev);
+    CHECK(find_event(&alice_ev, CONFKIT_EVENT_PARTICIPANT_REMOVED, NULL, -2) == NULL);
+    CHECK_EVENT(&alice_ev, CONFKIT_EVENT_PARTICIPANT_UPDATED, "bob",
+                CONFKIT_PARTICIPANT_STATUS_CONNECTING);
+    CHECK_OK(confkit_conference_leave(bob, SV(room), ERR));
     DRAIN(dave, &dave_ev);
     confkit_session_free(dave);
 
@@ -541,6 +651,81 @@ static void open_flow(const confkit_platform *platform, const confkit_clock *clo
     free(eph);
 }
 
+/* ---- a queue that overflows --------------------------------------------- */
+
+/* The host flips between WARNING and ON_AIR far more often than the cap of a
+ * queue (1024 events); the lurker, who never drains, finds one events-missed
+ * marker at the head of its queue, then the newest events. */
+static void overflow_flow(const confkit_platform *platform) {
+    confkit_session *host = open_session(platform, "overflow-host", "Host", NULL);
+    confkit_session *lurker = open_session(platform, "overflow-lurker", "Lurker", NULL);
+    char *room = create_open(host, "Overflow Room", NULL);
+    CHECK_OK(confkit_conference_join(host, SV(room), NULL, 0, NULL, ERR));
+    CHECK_OK(confkit_conference_report(host, SV(room), CONFKIT_REPORT_CONNECTED, NULL, ERR));
+    CHECK_OK(confkit_conference_join(lurker, SV(room), NULL, 0, NULL, ERR));
+    static ev_list lurker_ev; /* large: not on the stack */
+    DRAIN(lurker, &lurker_ev);
+    const uint64_t last_taken = lurker_ev.last_seq;
+    CHECK(last_taken >= 1);
+    for (int i = 0; i < 700; i++) {
+        CHECK_OK(confkit_conference_report(host, SV(room), CONFKIT_REPORT_MEDIA_TROUBLE, NULL,
+                                           ERR));
+        CHECK_OK(confkit_conference_report(host, SV(room), CONFKIT_REPORT_RECOVERED, NULL, ERR));
+    }
+    CHECK_EQ_U64(pending(lurker), DEFAULT_MAX_QUEUED_EVENTS);
+
+    confkit_event *e = NULL;
+    CHECK_OK(confkit_session_next_event(lurker, &e, ERR));
+    CHECK(e != NULL);
+    CHECK_EQ_I64(confkit_event_kind(e), CONFKIT_EVENT_EVENTS_MISSED);
+    CHECK_STREQ(confkit_event_type(e), "eventsMissed");
+    CHECK(confkit_event_conference_id(e) == NULL); /* about the queue, not a conference */
+    CHECK(confkit_event_external_id(e) == NULL);
+    CHECK(confkit_event_conference_alias(e) == NULL);
+    CHECK(confkit_event_token(e) == NULL);
+    CHECK_EQ_I64(confkit_event_old_status(e), -1);
+    CHECK_EQ_I64(confkit_event_new_status(e), -1);
+    CHECK_EQ_U64(confkit_event_permissions(e), 0);
+    CHECK_EQ_U64(confkit_event_token_expires_at(e), 0);
+    const uint64_t marker_seq = confkit_event_sequence(e);
+    const uint64_t first_available = confkit_event_first_available_sequence(e);
+    CHECK_EQ_U64(first_available, marker_seq + 1);
+    /* 1400 events were queued: the newest 1023 are kept behind the marker. */
+    CHECK_EQ_U64(marker_seq, last_taken + 1400 - (DEFAULT_MAX_QUEUED_EVENTS - 1));
+    const char *json = confkit_event_json(e);
+    CHECK_CONTAINS(json, "\"type\":\"eventsMissed\"");
+    char want[96];
+    snprintf(want, sizeof want, "\"firstMissedSequence\":%" PRIu64, last_taken + 1);
+    CHECK_CONTAINS(json, want);
+    snprintf(want, sizeof want, "\"firstAvailableSequence\":%" PRIu64, first_available);
+    CHECK_CONTAINS(json, want);
+    CHECK(strstr(json, "conferenceId") == NULL);
+    confkit_event_free(e);
+
+    /* Then the newest events, in order, from the first available one. */
+    uint64_t expect = first_available;
+    size_t rest = 0;
+    for (;;) {
+        e = NULL;
+        CHECK_OK(confkit_session_next_event(lurker, &e, ERR));
+        if (e == NULL) break;
+        CHECK_EQ_U64(confkit_event_sequence(e), expect);
+        CHECK_EQ_I64(confkit_event_kind(e), CONFKIT_EVENT_PARTICIPANT_UPDATED);
+        CHECK_STREQ(confkit_event_conference_id(e), room);
+        CHECK_EQ_U64(confkit_event_first_available_sequence(e), 0);
+        CHECK_EQ_U64(confkit_event_token_expires_at(e), 0);
+        confkit_event_free(e);
+        expect++;
+        rest++;
+    }
+    CHECK_EQ_U64(rest, DEFAULT_MAX_QUEUED_EVENTS - 1);
+
+    CHECK_OK(confkit_conference_terminate(host, SV(room), ERR));
+    confkit_session_free(lurker);
+    confkit_session_free(host);
+    free(room);
+}
+
 /* ---- listener ----------------------------------------------------------- */
 
 static void listener_flow(const confkit_platform *platform, const confkit_session *alice,
@@ -570,7 +755,6 @@ static void listener_flow(const confkit_platform *platform, const confkit_sessio
     CHECK_OK(confkit_conference_invite(alice, SV(room), list, &res, ERR));
     confkit_invite_list_free(list);
     CHECK_EQ_I64(confkit_invite_results_delivery(res, 0), CONFKIT_DELIVERY_DELIVERED);
-    CHECK(confkit_invite_results_token(res, 0) == NULL); /* unprotected: no token */
     confkit_invite_results_free(res);
     CHECK_EQ_I64(s1.calls, 1);
     CHECK_EQ_U64(s1.last_sid, carol_id);
@@ -745,6 +929,10 @@ int main(void) {
              CONFKIT_VERSION_PATCH);
     CHECK_STREQ(confkit_version(), want);
     CHECK_EQ_I64(confkit_live_objects(), 0);
+    /* ABI 2's new status. */
+    CHECK_EQ_I64(CONFKIT_STATUS_ALIAS_TAKEN, 19);
+    CHECK_STREQ(confkit_status_name(CONFKIT_STATUS_ALIAS_TAKEN), "ALIAS_TAKEN");
+    CHECK_STREQ(confkit_status_name(19), "ALIAS_TAKEN");
 
     confkit_clock *clock = NULL;
     CHECK_OK(confkit_clock_new(T0, &clock, ERR));
@@ -765,12 +953,15 @@ int main(void) {
     protected_flow(platform, clock, alice, bob, carol);
     open_flow(platform, clock, alice, bob);
     listener_flow(platform, alice, carol);
+    overflow_flow(platform);
     threads_flow(platform);
 
     CHECK_OK(confkit_session_close(alice, ERR));
     confkit_session_free(alice);
     confkit_session_free(bob);
     confkit_session_free(carol);
+    ev_list *lists[] = {&alice_ev, &bob_ev, &bob2_ev, &carol_ev, &dave_ev};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) forbid_clear(lists[i]);
     confkit_platform_free(platform);
     confkit_clock_free(clock);
     FINISH("sdk_flow");
