@@ -3,8 +3,11 @@
 
 Every `confkit_*` / `CONFKIT_*` identifier used in Sources/ and Tests/ must be
 declared by the header, and every call must pass as many arguments as the
-prototype has parameters. Also lists header functions the package does not
-wrap. Exit status 1 on any problem.
+prototype has parameters. Also: `Confkit.bindingABIVersion` must equal the
+header's CONFKIT_ABI_VERSION, every CONFKIT_EVENT_* kind must have its `case`
+in Event.swift, and every CONFKIT_STATUS_* value its case in
+ConfkitError.Status. Lists header functions the package does not wrap. Exit
+status 1 on any problem.
 
 Usage: python3 bindings/swift/scripts/check_abi.py
 """
@@ -51,9 +54,36 @@ def argument_count(code, open_paren):
     return args + 1 if nonempty else 0
 
 
+def coverage(header_text):
+    """Problems of the package against the header's ABI version, event kinds
+    and statuses (each a printable line)."""
+    out = []
+    values = dict(re.findall(r"#define\s+(CONFKIT_\w+)\s+(-?\d+)\s*$", header_text, flags=re.M))
+    sources = os.path.join(PACKAGE, "Sources", "Confkit")
+    with open(os.path.join(sources, "Confkit.swift")) as f:
+        m = re.search(r"bindingABIVersion\s*:\s*UInt32\s*=\s*(\d+)", f.read())
+    if not m:
+        out.append("Sources/Confkit/Confkit.swift: no `bindingABIVersion: UInt32 = N`")
+    elif m.group(1) != values.get("CONFKIT_ABI_VERSION"):
+        out.append(f"Sources/Confkit/Confkit.swift: bindingABIVersion {m.group(1)} but the header has "
+                   f"CONFKIT_ABI_VERSION {values.get('CONFKIT_ABI_VERSION')}: update the package")
+    with open(os.path.join(sources, "Event.swift")) as f:
+        event = re.sub(r"//[^\n]*", "", f.read())
+    for name in sorted(n for n in values if n.startswith("CONFKIT_EVENT_")):
+        if not re.search(r"\bcase\s+" + name + r"\s*:", event):
+            out.append(f"Sources/Confkit/Event.swift: no `case {name}:` (kind {values[name]})")
+    with open(os.path.join(sources, "ConfkitError.swift")) as f:
+        status_cases = set(re.findall(r"\bcase\s+\w+\s*=\s*(-?\d+)", re.sub(r"//[^\n]*", "", f.read())))
+    for name in sorted(n for n in values if n.startswith("CONFKIT_STATUS_")):
+        if values[name] != "0" and values[name] not in status_cases:
+            out.append(f"Sources/Confkit/ConfkitError.swift: no Status case = {values[name]} ({name})")
+    return out
+
+
 def main():
     with open(HEADER) as f:
-        protos, macros, types = header_declarations(f.read())
+        header_text = f.read()
+    protos, macros, types = header_declarations(header_text)
     files = sorted(glob.glob(os.path.join(PACKAGE, "Sources", "**", "*.swift"), recursive=True)
                    + glob.glob(os.path.join(PACKAGE, "Tests", "**", "*.swift"), recursive=True))
     problems, used = 0, set()
@@ -80,6 +110,9 @@ def main():
             elif name not in macros and name not in types:
                 problems += 1
                 print(f"{where}: {name} is not declared in include/confkit.h")
+    for problem in coverage(header_text):
+        problems += 1
+        print(problem)
     unwrapped = sorted(set(protos) - used)
     print(f"header: {len(protos)} functions, {len(macros)} macros, {len(types)} types; "
           f"Swift files: {len(files)}")

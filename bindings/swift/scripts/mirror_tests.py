@@ -25,21 +25,22 @@ def sig(name, res, *args):
     f=getattr(L,name); f.restype=res; f.argtypes=list(args); return f
 for n in ["confkit_version","confkit_status_name","confkit_error_message","confkit_conference_info_id","confkit_conference_info_alias","confkit_conference_info_owner",
           "confkit_event_type","confkit_event_conference_id","confkit_event_json","confkit_event_external_id","confkit_event_conference_alias","confkit_event_token",
-          "confkit_invite_results_external_id","confkit_invite_results_token","confkit_permission_name","confkit_participant_status_name",
+          "confkit_invite_results_external_id","confkit_permission_name","confkit_participant_status_name",
           "confkit_claims_subject","confkit_claims_conference_id","confkit_claims_issuer","confkit_claims_token_id"]:
     getattr(L,n).restype=C.c_char_p
 L.confkit_status_name.argtypes=[C.c_int32]; L.confkit_permission_name.argtypes=[C.c_uint32]; L.confkit_participant_status_name.argtypes=[C.c_int32]
-for n in ["confkit_error_message","confkit_error_code","confkit_conference_info_id","confkit_conference_info_alias","confkit_conference_info_owner","confkit_event_type","confkit_event_conference_id","confkit_event_json","confkit_event_external_id","confkit_event_conference_alias","confkit_event_token","confkit_event_kind","confkit_event_sequence","confkit_event_old_status","confkit_event_new_status","confkit_event_permissions","confkit_claims_subject","confkit_claims_conference_id","confkit_claims_issuer","confkit_claims_token_id","confkit_claims_permissions","confkit_claims_issued_at","confkit_claims_not_before","confkit_claims_expires_at","confkit_conference_info_is_new","confkit_conference_info_is_protected","confkit_conference_info_participant_count","confkit_conference_info_present_count","confkit_invite_results_len","confkit_session_id","confkit_clock_now"]:
+for n in ["confkit_error_message","confkit_error_code","confkit_conference_info_id","confkit_conference_info_alias","confkit_conference_info_owner","confkit_event_type","confkit_event_conference_id","confkit_event_json","confkit_event_external_id","confkit_event_conference_alias","confkit_event_token","confkit_event_kind","confkit_event_sequence","confkit_event_old_status","confkit_event_new_status","confkit_event_permissions","confkit_event_token_expires_at","confkit_event_first_available_sequence","confkit_claims_subject","confkit_claims_conference_id","confkit_claims_issuer","confkit_claims_token_id","confkit_claims_permissions","confkit_claims_issued_at","confkit_claims_not_before","confkit_claims_expires_at","confkit_conference_info_is_new","confkit_conference_info_is_protected","confkit_conference_info_participant_count","confkit_conference_info_present_count","confkit_invite_results_len","confkit_session_id","confkit_clock_now"]:
     getattr(L,n).argtypes=[P]
 for n in ["confkit_error_free","confkit_event_free","confkit_conference_info_free","confkit_invite_results_free","confkit_invite_list_free","confkit_session_free","confkit_platform_free","confkit_clock_free","confkit_verifier_free","confkit_claims_free"]:
     getattr(L,n).argtypes=[P]
 L.confkit_buffer_free.argtypes=[Buf]
 L.confkit_event_sequence.restype=C.c_uint64; L.confkit_event_permissions.restype=C.c_uint32
+L.confkit_event_token_expires_at.restype=C.c_uint64; L.confkit_event_first_available_sequence.restype=C.c_uint64
 L.confkit_claims_permissions.restype=C.c_uint32
 for n in ["confkit_claims_issued_at","confkit_claims_not_before","confkit_claims_expires_at","confkit_session_id","confkit_clock_now"]: getattr(L,n).restype=C.c_uint64
 L.confkit_conference_info_is_new.restype=C.c_bool; L.confkit_conference_info_is_protected.restype=C.c_bool
 for n in ["confkit_conference_info_participant_count","confkit_conference_info_present_count","confkit_invite_results_len","confkit_invite_results_sessions"]: getattr(L,n).restype=C.c_size_t
-for n in ["confkit_invite_results_external_id","confkit_invite_results_token","confkit_invite_results_delivery","confkit_invite_results_sessions","confkit_invite_results_permissions"]: getattr(L,n).argtypes=[P,C.c_size_t]
+for n in ["confkit_invite_results_external_id","confkit_invite_results_delivery","confkit_invite_results_sessions","confkit_invite_results_permissions"]: getattr(L,n).argtypes=[P,C.c_size_t]
 L.confkit_invite_results_permissions.restype=C.c_uint32
 L.confkit_live_objects.restype=C.c_int64
 
@@ -141,9 +142,9 @@ class Session:
     def kick(self,id,ext):
         a=arg(id); x=arg(ext); ffi(lambda e: L.confkit_conference_kick(self.h,a[0],C.c_size_t(a[1]),x[0],C.c_size_t(x[1]),e))
     def update(self,id,ext,perms):
-        a=arg(id); x=arg(ext); b=Buf()
-        ffi(lambda e: L.confkit_conference_update_permissions(self.h,a[0],C.c_size_t(a[1]),x[0],C.c_size_t(x[1]),C.c_uint32(perms),C.byref(b),e))
-        t=take(b); return t.decode() if t else None
+        # ABI 2: no token out; the target gets it in permissionsUpdated.
+        a=arg(id); x=arg(ext)
+        ffi(lambda e: L.confkit_conference_update_permissions(self.h,a[0],C.c_size_t(a[1]),x[0],C.c_size_t(x[1]),C.c_uint32(perms),e))
     def invite(self,id,invitees):
         l=P(); ffi(lambda e: L.confkit_invite_list_new(C.byref(l),e))
         try:
@@ -155,7 +156,7 @@ class Session:
         for i in range(L.confkit_invite_results_len(r)):
             d=L.confkit_invite_results_delivery(r,i)
             dl={0:("delivered",L.confkit_invite_results_sessions(r,i)),1:"noOpenSession",2:"notRequested",3:"alreadyInConference"}.get(d,("unknown",d))
-            out.append((s(L.confkit_invite_results_external_id(r,i)), dl, L.confkit_invite_results_permissions(r,i), s(L.confkit_invite_results_token(r,i))))
+            out.append((s(L.confkit_invite_results_external_id(r,i)), dl, L.confkit_invite_results_permissions(r,i)))
         L.confkit_invite_results_free(r); return out
 
 STATUS=["reserved","connecting","onAir","inactive","decline","left","kicked","warning","error"]
@@ -163,9 +164,17 @@ def cinfo(h): return dict(id=s(L.confkit_conference_info_id(h)),alias=s(L.confki
 def event(h):
     k=L.confkit_event_kind(h); ext=s(L.confkit_event_external_id(h)); al=s(L.confkit_event_conference_alias(h)); tok=s(L.confkit_event_token(h))
     o=L.confkit_event_old_status(h); n=L.confkit_event_new_status(h); pm=L.confkit_event_permissions(h)
+    exp=L.confkit_event_token_expires_at(h); fa=L.confkit_event_first_available_sequence(h); js=s(L.confkit_event_json(h))
     st=lambda v: STATUS[v] if 0<=v<9 else None
-    kind={1:("conferenceCreated",al),2:("conferenceEnded",),3:("invitationReceived",al,ext,tok,pm),4:("participantAdded",ext,st(n),pm),5:("participantUpdated",ext,st(o),st(n),pm),6:("permissionsUpdated",pm,tok),7:("switched",ext)}.get(k,("unknown",k))
-    return dict(seq=L.confkit_event_sequence(h),conf=s(L.confkit_event_conference_id(h)),type=s(L.confkit_event_type(h)),json=s(L.confkit_event_json(h)),kind=kind)
+    # As Event.swift: tokenRefreshed needs its token; eventsMissed reads firstMissedSequence from the JSON.
+    kind={1:("conferenceCreated",al),2:("conferenceEnded",),3:("invitationReceived",al,ext,tok,pm),4:("participantAdded",ext,st(n),pm),5:("participantUpdated",ext,st(o),st(n),pm),6:("permissionsUpdated",pm,tok),7:("switched",ext),
+          8:("participantRemoved",ext),9:("tokenRefreshed",tok,pm,exp) if tok is not None else ("unknown",k),10:("eventsMissed",json.loads(js).get("firstMissedSequence",0),fa)}.get(k,("unknown",k))
+    if k!=9: assert exp==0, (k,exp)      # the ABI 2 getters answer 0 for every other kind
+    if k!=10: assert fa==0, (k,fa)
+    return dict(seq=L.confkit_event_sequence(h),conf=s(L.confkit_event_conference_id(h)),type=s(L.confkit_event_type(h)),json=js,kind=kind)
+def no_token(evs, tok, who):
+    for e in evs:
+        assert tok not in e["json"] and tok not in [x for x in e["kind"] if isinstance(x,str)], f"{who} received a token not meant for it: {e}"
 def kinds(evs): return [e["kind"] for e in evs]
 
 class Verifier:
@@ -194,7 +203,7 @@ def throws(name, f):
 
 # ---- the tests, one per XCTest ----
 START=1_700_000_000
-ALL=4095; DEF=1022; INVITE=1; JOIN=2; AUDIO=4; KICK=1<<10
+ALL=4095; DEF=1022; INVITE=1; JOIN=2; AUDIO=4; KICK=1<<10; UPDATE=1<<11
 def seed(first=1): return bytes(((i+first)&255) for i in range(32))
 def J(b): return json.loads(b)
 
@@ -213,23 +222,31 @@ def test_sdk():
     res=alice.invite(id,[("bob",None),("carol",cp),("dave",None)])
     assert [r[0] for r in res]==["bob","carol","dave"]
     assert [r[1] for r in res]==[("delivered",1),("delivered",1),"noOpenSession"], res
-    assert [r[2] for r in res]==[DEF,cp,DEF]; assert all(r[3] for r in res)
-    bobtok=res[0][3]; assert wake==[bob.id]
-    assert kinds(alice.drain())==[("participantAdded","bob","reserved",DEF),("participantAdded","carol","reserved",cp),("participantAdded","dave","reserved",DEF)]
+    assert [r[2] for r in res]==[DEF,cp,DEF]; assert all(len(r)==3 for r in res)   # no token in the results
+    assert wake==[bob.id]
+    ae=alice.drain()
+    assert kinds(ae)==[("participantAdded","bob","reserved",DEF),("participantAdded","carol","reserved",cp),("participantAdded","dave","reserved",DEF)]
     assert bob.pending()==1
-    inv=bob.next(); assert inv["kind"]==("invitationReceived","All-Hands","alice",bobtok,DEF) and inv["seq"]==1; assert bob.next() is None
-    assert kinds(carol.drain())==[("invitationReceived","All-Hands","alice",res[1][3],cp)]
+    inv=bob.next(); k=inv["kind"]; assert k[:3]==("invitationReceived","All-Hands","alice") and k[4]==DEF and inv["seq"]==1; assert bob.next() is None
+    bobtok=k[3]; assert bobtok and json.loads(inv["json"])["token"]==bobtok
+    ce=kinds(carol.drain()); assert len(ce)==1 and ce[0][:3]==("invitationReceived","All-Hands","alice") and ce[0][4]==cp
+    caroltok=ce[0][3]; assert caroltok and caroltok!=bobtok
+    no_token(ae,bobtok,"alice"); no_token(ae,caroltok,"alice")
     assert bob.join(id,bobtok)==DEF; bob.report(id,2); assert len(wake)==3, wake
     bu=[("participantUpdated","bob","reserved","connecting",DEF),("participantUpdated","bob","connecting","onAir",DEF)]
-    assert kinds(alice.drain())==bu; be=bob.drain(); assert kinds(be)==bu and [e["seq"] for e in be]==[2,3]
-    again,t=alice.create("all-hands",prot=True); assert not again["isNew"] and again["id"]==id and t is None; assert alice.drain()==[]
+    ae=alice.drain(); assert kinds(ae)==bu; no_token(ae,bobtok,"alice"); be=bob.drain(); assert kinds(be)==bu and [e["seq"] for e in be]==[2,3]
+    again,t=alice.create("all-hands",prot=True); assert not again["isNew"] and again["id"]==id and t and t!=owner
+    assert kinds(alice.drain())==[("tokenRefreshed",t,ALL,START+10800)]   # connected: the fresh owner token comes as an event too
+    other,t2=bob.create("ALL-HANDS",prot=True); assert not other["isNew"] and other["id"]==id and t2 is None
     f=bob.fetch(alias="ALL-HANDS"); assert f["id"]==id and f["owner"]=="alice" and not f["isNew"] and f["pc"]==4 and f["present"]==2, f
     assert carol.fetch(id=id)==f
     carol.decline(id); cd=("participantUpdated","carol","reserved","decline",cp)
     assert kinds(alice.drain())==[cd]; assert kinds(bob.drain())==[cd]
     throws("NOT_ALLOWED", lambda: bob.kick(id,"carol"))
-    bp=INVITE|JOIN|AUDIO; nt=alice.update(id,"bob",bp); assert nt and nt!=bobtok
-    assert kinds(bob.drain())==[("permissionsUpdated",bp,nt)]
+    bp=INVITE|JOIN|AUDIO; assert alice.update(id,"bob",bp) is None
+    pu=kinds(bob.drain()); assert len(pu)==1 and pu[0][:2]==("permissionsUpdated",bp); nt=pu[0][2]; assert nt and nt!=bobtok
+    no_token(alice.drain(),nt,"alice")
+    throws("NOT_ALLOWED", lambda: alice.update(id,"alice",DEF))
     alice.kick(id,"bob"); bk=("participantUpdated","bob","onAir","kicked",bp)
     assert kinds(alice.drain())==[bk]; assert kinds(bob.drain())==[bk]
     throws("TOKEN_REVOKED", lambda: bob.join(id,bobtok)); throws("TOKEN_REVOKED", lambda: bob.join(id,nt))
@@ -244,12 +261,13 @@ def test_unprotected():
     info,tok=alice.create("open"); assert info["isNew"] and not info["isProtected"] and tok is None; id=info["id"]
     alice.join(id); alice.report(id,2)
     assert carol.listen(id)==DEF
-    res=alice.invite(id,[("bob",None)]); assert len(res)==1 and res[0][1]==("delivered",2) and res[0][3] is None, res
+    res=alice.invite(id,[("bob",None)]); assert len(res)==1 and res[0][1]==("delivered",2), res
     exp=("invitationReceived","open","alice",None,0)
     assert kinds(phone.drain())==[exp]; assert kinds(laptop.drain())==[exp]
-    phone.join(id); tw=alice.invite(id,[("bob",None)]); assert tw[0][1]=="alreadyInConference" and tw[0][3] is None, tw
+    phone.join(id); tw=alice.invite(id,[("bob",None)]); assert tw[0][1]=="alreadyInConference", tw
     laptop.join(id); pe=kinds(phone.drain()); assert ("switched","bob") in pe, pe
-    assert alice.update(id,"bob",JOIN) is None
+    laptop.drain(); alice.update(id,"bob",JOIN)
+    assert ("permissionsUpdated",JOIN,None) in kinds(laptop.drain())
     laptop.leave(id); f=alice.fetch(id=id); assert f["present"]==2, f
 
 def test_expire():
@@ -353,16 +371,81 @@ def test_names():
     def sf(n):
         b=C.c_int32(); a=arg(n); ffi(lambda e: L.confkit_participant_status_from_name(a[0],C.c_size_t(a[1]),C.byref(b),e)); return b.value
     assert [sf(n) for n in sn]==list(range(9)); assert sf("CONNECTED")==2; throws("INVALID_ARGUMENT", lambda: sf("NOPE"))
-    st=["NULL_ARGUMENT","INVALID_UTF8","INVALID_ARGUMENT","UNKNOWN_PERMISSION","TOKEN_INVALID","TOKEN_EXPIRED","TOKEN_REVOKED","TOKEN_WRONG_CONFERENCE","NOT_ALLOWED","NOT_IN_CONFERENCE","CONFERENCE_NOT_FOUND","AT_MAX_CAPACITY","INVALID_TRANSITION","SESSION_NOT_FOUND","PARTICIPANT_NOT_FOUND","KEY_INVALID","TOO_LARGE","CLOSED"]
-    assert [L.confkit_status_name(i).decode() for i in range(1,19)]==st and L.confkit_status_name(99)==b"PANIC" and L.confkit_status_name(12345)==b"UNKNOWN"
-    assert L.confkit_abi_version()==1 and L.confkit_version().startswith(b"confkit ")
+    st=["NULL_ARGUMENT","INVALID_UTF8","INVALID_ARGUMENT","UNKNOWN_PERMISSION","TOKEN_INVALID","TOKEN_EXPIRED","TOKEN_REVOKED","TOKEN_WRONG_CONFERENCE","NOT_ALLOWED","NOT_IN_CONFERENCE","CONFERENCE_NOT_FOUND","AT_MAX_CAPACITY","INVALID_TRANSITION","SESSION_NOT_FOUND","PARTICIPANT_NOT_FOUND","KEY_INVALID","TOO_LARGE","CLOSED","ALIAS_TAKEN"]
+    assert [L.confkit_status_name(i).decode() for i in range(1,20)]==st and L.confkit_status_name(99)==b"PANIC" and L.confkit_status_name(12345)==b"UNKNOWN" and L.confkit_status_name(20)==b"UNKNOWN"
+    assert L.confkit_abi_version()==2 and L.confkit_version().startswith(b"confkit ")
+
+def test_kinds():
+    # The ABI 2 getters with NULL, and with an event of another kind.
+    assert L.confkit_event_token_expires_at(None)==0 and L.confkit_event_first_available_sequence(None)==0
+    assert L.confkit_event_conference_id(None) is None and L.confkit_event_kind(None)==0
+    p=Platform(None,"k1"); alice=p.open("alice"); alice.create("kinds")
+    o=P(); ffi(lambda e: L.confkit_session_next_event(alice.h,C.byref(o),e))
+    assert L.confkit_event_kind(o)==1 and L.confkit_event_token_expires_at(o)==0 and L.confkit_event_first_available_sequence(o)==0
+    assert L.confkit_event_conference_id(o) is not None
+    L.confkit_event_free(o)
+
+def test_token_refresh():
+    clock=Clock(START); p=Platform(seed(),"k1",clock); alice=p.open("alice"); bob=p.open("bob")
+    info,owner=alice.create("refresh",prot=True); id=info["id"]; alice.join(id,owner)
+    alice.invite(id,[("bob",JOIN|AUDIO)]); bt=bob.drain()[0]["kind"][3]; bob.join(id,bt); alice.drain(); bob.drain()
+    # Due 5 minutes before the 3-hour token expires; any call runs it.
+    clock.set(START+10800-300-1); p.expire(); assert bob.pending()==0
+    clock.advance(1); p.expire()
+    ev=bob.drain(); assert len(ev)==1 and ev[0]["type"]=="tokenRefreshed" and ev[0]["conf"]==id, ev
+    k=ev[0]["kind"]; assert k[0]=="tokenRefreshed" and k[1]!=bt and k[2]==JOIN|AUDIO and k[3]==START+10800-300+10800, k
+    w=J(ev[0]["json"]); assert w["token"]==k[1] and w["expiresAt"]==k[3] and w["permissions"]==["JOIN","SEND_AUDIO"]
+    c=Verifier(jwks=p.jwks()).verify(k[1],id,clock.now); assert c["sub"]=="bob" and c["exp"]==k[3]
+    ak=kinds(alice.drain()); assert len(ak)==1 and ak[0][0]=="tokenRefreshed" and ak[0][2]==ALL and ak[0][1]!=k[1], ak
+
+def test_events_missed():
+    p=Platform(None,"k1"); host=p.open("host"); lurker=p.open("lurker")
+    id=host.create("busy")[0]["id"]; host.join(id); host.report(id,2); lurker.join(id)
+    last=lurker.drain()[-1]["seq"]
+    for _ in range(700): host.report(id,3); host.report(id,4)
+    assert lurker.pending()==1024
+    ev=lurker.drain(); m=ev[0]
+    assert m["conf"] is None and m["type"]=="eventsMissed" and "conferenceId" not in m["json"], m
+    assert m["kind"]==("eventsMissed",last+1,m["seq"]+1) and m["seq"]==last+1400-1023, (m, last)
+    assert ev[1]["seq"]==m["seq"]+1 and len(ev)==1024 and all(e["conf"]==id for e in ev[1:])
+
+def test_listeners():
+    p=Platform(None,"k1"); alice=p.open("alice"); bob=p.open("bob"); erin=p.open("erin")
+    id=alice.create("lobby")[0]["id"]; alice.join(id); bob.join(id); erin.listen(id); erin.drain(); alice.drain()
+    # A listener acts on nobody.
+    e=throws("NOT_ALLOWED", lambda: erin.invite(id,[("frank",None)])); assert "listening" in e.msg, e.msg
+    throws("NOT_ALLOWED", lambda: erin.kick(id,"bob")); throws("NOT_ALLOWED", lambda: erin.update(id,"bob",DEF))
+    # Nobody updates their own permissions, not even with UPDATE_PERMISSIONS.
+    alice.update(id,"bob",DEF|UPDATE)
+    e=throws("NOT_ALLOWED", lambda: bob.update(id,"bob",JOIN)); assert "own permissions" in e.msg, e.msg
+    # A user turned listener leaves the other listeners' view.
+    bob.listen(id)
+    ee=erin.drain(); assert kinds(ee)==[("participantRemoved","bob")] and ee[0]["conf"]==id and ee[0]["type"]=="participantRemoved", ee
+    ak=kinds(alice.drain()); assert ("participantRemoved","bob") not in ak and any(k[0]=="participantUpdated" and k[1]=="bob" for k in ak), ak
+
+def test_rest_alias_tokens():
+    clock=Clock(START); p=Platform(seed(),"k1",clock); alice=p.open("alice")
+    st,b=p.rest("POST","/v2/conferences/create",b'{"ownerExternalId":"alice","alias":"board","participants":{"bob":{},"carol":{}}}'); assert st==200,b
+    a=J(b); id=a["conferenceId"]; owner=a["ownerToken"]
+    st,b=p.rest("POST","/v2/conferences/create",b'{"ownerExternalId":"mallory","alias":"BOARD"}')
+    assert st==409 and J(b)["error_code"]==19 and J(b)["error_reason"]=="ALIAS_TAKEN", (st,b)
+    st,b=p.rest("POST","/v2/conferences/create",b'{"ownerExternalId":"alice","alias":"board"}')
+    assert st==200 and J(b)["isNew"] is False and J(b)["conferenceId"]==id and J(b)["ownerToken"]!=owner, b
+    alice.join(id,owner); alice.drain()
+    st,b=p.rest("POST",f"/v2/conferences/{id}/tokens",b'{"externalIds":["alice","bob"]}'); assert st==200,b
+    ut=J(b)["usersTokens"]; v=Verifier(jwks=p.jwks())
+    assert v.verify(ut["bob"],id,START)["sub"]=="bob" and v.verify(ut["alice"],id,START)["perms"]==ALL
+    assert kinds(alice.drain())==[("tokenRefreshed",ut["alice"],ALL,START+10800)]
+    st,b=p.rest("POST",f"/v2/conferences/{id}/tokens",b'{"externalIds":["zed"]}'); assert st==404 and J(b)["error_reason"]=="PARTICIPANT_NOT_FOUND",(st,b)
+    st,b=p.rest("POST",f"/v2/conferences/{id}/kick",b'{"externalIds":["carol"]}'); assert st==204,(st,b)
+    st,b=p.rest("POST",f"/v2/conferences/{id}/tokens",b'{"externalIds":["carol"]}'); assert st==403 and J(b)["error_reason"]=="NOT_ALLOWED",(st,b)
 
 def test_leaks():
     before=L.confkit_live_objects()
     def flow():
         clock=Clock(START); p=Platform(seed(),"k1",clock); alice=p.open("alice"); bob=p.open("bob"); bob.set_listener(lambda s: None)
         info,owner=alice.create("leaks",prot=True); id=info["id"]; alice.join(id,owner)
-        res=alice.invite(id,[("bob",None),("carol",None)]); bob.drain(); bob.join(id,res[0][3])
+        alice.invite(id,[("bob",None),("carol",None)]); bt=bob.drain()[0]["kind"][3]; bob.join(id,bt)
         alice.update(id,"bob",JOIN); p.rest("GET",f"/v2/conferences/{id}/participants"); p.rest("GET","/nowhere")
         v=Verifier(jwks=p.jwks()); v.verify(owner,id,START); throws("TOKEN_EXPIRED", lambda: v.verify(owner,None,START+86400))
         alice.fetch(id=id); alice.terminate(id); alice.drain()

@@ -39,9 +39,9 @@ public struct ConferenceInfo: Equatable, Sendable {
     public let alias: String
     /// The owner's external ID.
     public let owner: String
-    /// Whether a create made it (false: the alias named a live conference,
-    /// no token was issued and nobody was notified; invite instead). Always
-    /// false for a fetch.
+    /// Whether a create made it (false: the alias named a live conference and
+    /// nobody was notified; invite instead; only its owner gets a fresh owner
+    /// token). Always false for a fetch.
     public let isNew: Bool
     /// Whether joining needs a token.
     public let isProtected: Bool
@@ -66,8 +66,9 @@ public struct ConferenceInfo: Equatable, Sendable {
 public struct CreatedConference: Equatable, Sendable {
     /// The conference (new, or the live one the alias named: see `isNew`).
     public let conference: ConferenceInfo
-    /// The owner's token with every permission, for a new protected
-    /// conference; `nil` otherwise.
+    /// The owner's token with every permission, for a protected conference
+    /// this call created or whose owner asked again (a fresh one); `nil`
+    /// otherwise.
     public let ownerToken: String?
 }
 
@@ -107,15 +108,16 @@ public struct InviteResult: Equatable, Sendable {
     public let delivery: Delivery
     /// Their permissions after the invitation.
     public let permissions: PermissionSet
-    /// Their new token (protected conferences, unless already in the conference).
-    public let token: String?
+    // No token (ABI 2): an invitee's token reaches the invitee only, in their
+    // `.invitationReceived` event (and the app server in REST answers).
 }
 
 extension Session {
     /// Creates a conference owned by this session's user.
     ///
     /// An alias that already names a live conference (ignoring case) returns
-    /// that conference with `isNew` false, no token and no notification.
+    /// that conference with `isNew` false and no notification; its owner then
+    /// gets a fresh `ownerToken`, anyone else none.
     public func createConference(alias: String, options: ConferenceOptions = ConferenceOptions()) throws -> CreatedConference {
         var cOptions = confkit_conference_options()
         cOptions.is_protected = options.isProtected
@@ -245,9 +247,9 @@ extension Session {
         }
     }
 
-    /// Removes a participant. This session must be in the conference and be
-    /// the owner's or hold KICK; the participant's earlier tokens stop
-    /// admitting them.
+    /// Removes a participant. This session must be in the conference as a
+    /// user (not listening) and be the owner's or hold KICK; the
+    /// participant's earlier tokens stop admitting them.
     public func kick(conferenceId: String, externalId: String) throws {
         try withUTF8Arg(conferenceId) { idArg in
             try withUTF8Arg(externalId) { externalIdArg in
@@ -258,14 +260,12 @@ extension Session {
         }
     }
 
-    /// Replaces a participant's permissions. This session must be in the
-    /// conference and be the owner's or hold UPDATE_PERMISSIONS. The
-    /// participant's old token is revoked and they receive `.permissionsUpdated`.
-    ///
-    /// - Returns: the participant's new token, or `nil` for an unprotected conference.
-    @discardableResult
-    public func updatePermissions(conferenceId: String, externalId: String, permissions: PermissionSet) throws -> String? {
-        var tokenOut = confkit_buffer()
+    /// Replaces another participant's permissions. This session must be in
+    /// the conference as a user (not listening), be the owner's or hold
+    /// UPDATE_PERMISSIONS, and not be the target (`.notAllowed`). The
+    /// participant's old token is revoked; they receive `.permissionsUpdated`
+    /// with their new token, which this caller never sees.
+    public func updatePermissions(conferenceId: String, externalId: String, permissions: PermissionSet) throws {
         try withUTF8Arg(conferenceId) { idArg in
             try withUTF8Arg(externalId) { externalIdArg in
                 try ffi { error in
@@ -276,23 +276,22 @@ extension Session {
                         externalIdArg.pointer,
                         externalIdArg.count,
                         permissions.rawValue,
-                        &tokenOut,
                         error
                     )
                 }
             }
         }
-        return takeTokenBuffer(tokenOut)
     }
 
     /// Invites users on behalf of this session's user, who must be in the
-    /// conference (and, when it is protected, hold INVITE and grant nothing
-    /// they lack unless they are the owner or hold UPDATE_PERMISSIONS).
-    /// All or nothing: on failure nobody is invited.
+    /// conference as a user (not listening; and, when it is protected, hold
+    /// INVITE) and grant nothing they lack unless they are the owner or hold
+    /// UPDATE_PERMISSIONS. All or nothing: on failure nobody is invited.
     ///
     /// - Returns: one result per invitee, in order: whether the invitation was
-    ///   delivered (invite `.noOpenSession` invitees again later), their
-    ///   permissions and their token.
+    ///   delivered (invite `.noOpenSession` invitees again later) and their
+    ///   permissions. No token: each invitee's token reaches the invitee
+    ///   only, in their `.invitationReceived` event.
     public func invite(conferenceId: String, invitees: [Invitee]) throws -> [InviteResult] {
         var listOut: OpaquePointer? = nil
         try ffi { error in
@@ -344,8 +343,7 @@ extension Session {
             out.append(InviteResult(
                 externalId: swiftString(confkit_invite_results_external_id(results, index)) ?? "",
                 delivery: delivery,
-                permissions: PermissionSet(rawValue: confkit_invite_results_permissions(results, index)),
-                token: swiftString(confkit_invite_results_token(results, index))
+                permissions: PermissionSet(rawValue: confkit_invite_results_permissions(results, index))
             ))
         }
         return out

@@ -24,6 +24,12 @@ public enum Confkit {
     /// (`CONFKIT_ABI_VERSION` in include/confkit.h).
     public static let headerABIVersion: UInt32 = UInt32(truncatingIfNeeded: CONFKIT_ABI_VERSION)
 
+    /// The C ABI version this package's sources were written for. ABI 2:
+    /// invite results carry no token, `updatePermissions` returns nothing
+    /// (the target's token reaches the target in its event), and events may
+    /// be `.participantRemoved`, `.tokenRefreshed` or `.eventsMissed`.
+    public static let bindingABIVersion: UInt32 = 2
+
     /// How many confkit objects and buffers are allocated and not yet freed,
     /// across all threads. For leak tests.
     public static var liveObjects: Int64 {
@@ -35,6 +41,14 @@ public enum Confkit {
     private static let abiMismatch: ConfkitError? = {
         let loaded = confkit_abi_version()
         let expected = UInt32(truncatingIfNeeded: CONFKIT_ABI_VERSION)
+        if expected != Confkit.bindingABIVersion {
+            return ConfkitError(
+                status: .abiMismatch,
+                message: "confkit ABI mismatch: the Swift package's sources were written for ABI "
+                    + "version \(Confkit.bindingABIVersion), but include/confkit.h has CONFKIT_ABI_VERSION "
+                    + "\(expected); update the package for the new header"
+            )
+        }
         if loaded == expected {
             return nil
         }
@@ -48,7 +62,8 @@ public enum Confkit {
     }()
 
     /// Checks that the linked libconfkit has the ABI of the header this package
-    /// was built with. Called by every constructor of a root object
+    /// was built with, and that this header has the ABI the package's sources
+    /// were written for (`bindingABIVersion`). Called by every constructor of a root object
     /// (`Platform`, `ManualClock`, `Verifier`); the check runs once.
     ///
     /// - Throws: `ConfkitError` with status `.abiMismatch` when they differ.

@@ -24,7 +24,8 @@ public struct ConfkitError: Error, Equatable, Sendable, CustomStringConvertible 
         case tokenRevoked = 7
         /// A token is for another conference.
         case tokenWrongConference = 8
-        /// The caller lacks a permission or would grant one it does not hold.
+        /// The caller lacks a permission, would grant one it does not hold,
+        /// targets itself with a permission update, or acts while listening.
         case notAllowed = 9
         /// The caller must join the conference first.
         case notInConference = 10
@@ -44,6 +45,9 @@ public struct ConfkitError: Error, Equatable, Sendable, CustomStringConvertible 
         case tooLarge = 17
         /// The object was closed.
         case closed = 18
+        /// REST create: the alias names a live conference this request may
+        /// not take over (HTTP 409).
+        case aliasTaken = 19
         /// A panic was caught at the boundary: a bug in confkit, please report it.
         case panic = 99
         /// Wrapper only: a status this package does not know (see `code`).

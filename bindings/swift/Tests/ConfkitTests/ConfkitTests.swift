@@ -64,6 +64,24 @@ private func base64URLDecode(_ text: String) -> Data? {
     return Data(base64Encoded: base64)
 }
 
+/// Asserts that no event of `events` carries `token` (typed or in its JSON):
+/// a token reaches its holder only.
+private func assertNoToken(_ events: [Event], _ token: String, file: StaticString = #filePath, line: UInt = #line) {
+    for event in events {
+        XCTAssertFalse(event.json.contains(token), "\(event)", file: file, line: line)
+        switch event.kind {
+        case let .invitationReceived(_, _, carried, _):
+            XCTAssertNotEqual(carried, token, file: file, line: line)
+        case let .permissionsUpdated(_, carried):
+            XCTAssertNotEqual(carried, token, file: file, line: line)
+        case let .tokenRefreshed(carried, _, _):
+            XCTAssertNotEqual(carried, token, file: file, line: line)
+        default:
+            break
+        }
+    }
+}
+
 /// Counts listener wake-ups (mutated on the thread that calls into confkit:
 /// here always the test's own).
 private final class WakeUps {
@@ -80,6 +98,9 @@ final class ConfkitTests: XCTestCase {
         XCTAssertNoThrow(try Confkit.checkABI())
         XCTAssertEqual(Confkit.abiVersion, Confkit.headerABIVersion)
         XCTAssertEqual(Confkit.headerABIVersion, UInt32(truncatingIfNeeded: CONFKIT_ABI_VERSION))
+        XCTAssertEqual(Confkit.bindingABIVersion, 2)
+        XCTAssertEqual(Confkit.headerABIVersion, Confkit.bindingABIVersion)
+        XCTAssertEqual(confkit_abi_version(), 2)
         XCTAssertTrue(Confkit.version.hasPrefix("confkit "), Confkit.version)
     }
 
@@ -141,23 +162,37 @@ final class ConfkitTests: XCTestCase {
         XCTAssertEqual(results.map { $0.externalId }, ["bob", "carol", "dave"])
         XCTAssertEqual(results.map { $0.delivery }, [.delivered(sessions: 1), .delivered(sessions: 1), .noOpenSession])
         XCTAssertEqual(results.map { $0.permissions }, [.defaultInvitee, carolPermissions, .defaultInvitee])
-        XCTAssertTrue(results.allSatisfy { $0.token != nil })
-        let bobToken = try XCTUnwrap(results[0].token)
         XCTAssertEqual(wakeUps.sessionIds, [bob.id])
 
-        XCTAssertEqual(try alice.drain().map { $0.kind }, [
+        // The results carry no token: each invitee's reaches the invitee only.
+        let aliceAfterInvite = try alice.drain()
+        XCTAssertEqual(aliceAfterInvite.map { $0.kind }, [
             .participantAdded(externalId: "bob", status: .reserved, permissions: .defaultInvitee),
             .participantAdded(externalId: "carol", status: .reserved, permissions: carolPermissions),
             .participantAdded(externalId: "dave", status: .reserved, permissions: .defaultInvitee),
         ])
         XCTAssertEqual(try bob.pendingEventCount(), 1)
         let invitation = try XCTUnwrap(bob.nextEvent())
-        XCTAssertEqual(invitation.kind, .invitationReceived(alias: "All-Hands", inviter: "alice", token: bobToken, permissions: .defaultInvitee))
+        guard case let .invitationReceived(alias, inviter, invitedToken, invitedPermissions) = invitation.kind else {
+            return XCTFail("expected an invitation, got \(invitation.kind)")
+        }
+        XCTAssertEqual(alias, "All-Hands")
+        XCTAssertEqual(inviter, "alice")
+        XCTAssertEqual(invitedPermissions, .defaultInvitee)
+        let bobToken = try XCTUnwrap(invitedToken)
+        XCTAssertTrue(invitation.json.contains(bobToken))
         XCTAssertEqual(invitation.sequence, 1)
         XCTAssertNil(try bob.nextEvent())
-        XCTAssertEqual(try carol.drain().map { $0.kind }, [
-            .invitationReceived(alias: "All-Hands", inviter: "alice", token: results[1].token, permissions: carolPermissions),
-        ])
+        let carolEvents = try carol.drain()
+        XCTAssertEqual(carolEvents.count, 1)
+        guard case let .invitationReceived(_, _, carolInvitedToken, carolInvitedPermissions)? = carolEvents.first?.kind else {
+            return XCTFail("expected carol's invitation, got \(carolEvents)")
+        }
+        XCTAssertEqual(carolInvitedPermissions, carolPermissions)
+        let carolToken = try XCTUnwrap(carolInvitedToken)
+        XCTAssertNotEqual(carolToken, bobToken)
+        assertNoToken(aliceAfterInvite, bobToken)
+        assertNoToken(aliceAfterInvite, carolToken)
 
         // bob joins with his token and connects; everyone sees it.
         XCTAssertEqual(try bob.join(conferenceId: id, token: bobToken), PermissionSet.defaultInvitee)
@@ -167,17 +202,28 @@ final class ConfkitTests: XCTestCase {
             .participantUpdated(externalId: "bob", oldStatus: .reserved, newStatus: .connecting, permissions: .defaultInvitee),
             .participantUpdated(externalId: "bob", oldStatus: .connecting, newStatus: .onAir, permissions: .defaultInvitee),
         ]
-        XCTAssertEqual(try alice.drain().map { $0.kind }, bobUpdates)
+        let aliceSawBob = try alice.drain()
+        XCTAssertEqual(aliceSawBob.map { $0.kind }, bobUpdates)
+        assertNoToken(aliceSawBob, bobToken)
         let bobEvents = try bob.drain()
         XCTAssertEqual(bobEvents.map { $0.kind }, bobUpdates)
         XCTAssertEqual(bobEvents.map { $0.sequence }, [2, 3])
 
-        // The same alias (ignoring case) returns the live conference: no token.
+        // The same alias (ignoring case) returns the live conference. Its owner
+        // gets a fresh owner token (connected, she also gets it as an event);
+        // anyone else gets none.
         let again = try alice.createConference(alias: "all-hands", options: ConferenceOptions(isProtected: true))
         XCTAssertFalse(again.conference.isNew)
         XCTAssertEqual(again.conference.id, id)
-        XCTAssertNil(again.ownerToken)
-        XCTAssertEqual(try alice.drain(), [])
+        let freshOwnerToken = try XCTUnwrap(again.ownerToken)
+        XCTAssertNotEqual(freshOwnerToken, ownerToken)
+        XCTAssertEqual(try alice.drain().map { $0.kind }, [
+            .tokenRefreshed(token: freshOwnerToken, permissions: .all, expiresAt: start + 3 * 60 * 60),
+        ])
+        let notOwner = try bob.createConference(alias: "ALL-HANDS", options: ConferenceOptions(isProtected: true))
+        XCTAssertFalse(notOwner.conference.isNew)
+        XCTAssertEqual(notOwner.conference.id, id)
+        XCTAssertNil(notOwner.ownerToken)
 
         // Fetch by alias and by ID.
         let fetched = try bob.fetchConference(alias: "ALL-HANDS")
@@ -196,10 +242,21 @@ final class ConfkitTests: XCTestCase {
 
         // bob may not kick; alice replaces bob's permissions, then kicks him.
         assertThrows(.notAllowed, try bob.kick(conferenceId: id, externalId: "carol"))
+        // The new token reaches bob only, in his event; alice never sees it.
         let bobPermissions: PermissionSet = [.invite, .join, .sendAudio]
-        let newBobToken = try XCTUnwrap(alice.updatePermissions(conferenceId: id, externalId: "bob", permissions: bobPermissions))
+        try alice.updatePermissions(conferenceId: id, externalId: "bob", permissions: bobPermissions)
+        let bobUpdated = try bob.drain()
+        XCTAssertEqual(bobUpdated.count, 1)
+        guard case let .permissionsUpdated(pushedPermissions, pushedToken)? = bobUpdated.first?.kind else {
+            return XCTFail("expected permissions updated, got \(bobUpdated)")
+        }
+        XCTAssertEqual(pushedPermissions, bobPermissions)
+        let newBobToken = try XCTUnwrap(pushedToken)
         XCTAssertNotEqual(newBobToken, bobToken)
-        XCTAssertEqual(try bob.drain().map { $0.kind }, [.permissionsUpdated(permissions: bobPermissions, token: newBobToken)])
+        let aliceAfterUpdate = try alice.drain()
+        assertNoToken(aliceAfterUpdate, newBobToken)
+        // Nobody updates their own permissions (the owner's are fixed).
+        assertThrows(.notAllowed, try alice.updatePermissions(conferenceId: id, externalId: "alice", permissions: .defaultInvitee))
 
         try alice.kick(conferenceId: id, externalId: "bob")
         let bobKicked = Event.Kind.participantUpdated(externalId: "bob", oldStatus: .onAir, newStatus: .kicked, permissions: bobPermissions)
@@ -249,7 +306,6 @@ final class ConfkitTests: XCTestCase {
         let results = try alice.invite(conferenceId: id, externalIds: ["bob"])
         XCTAssertEqual(results.count, 1)
         XCTAssertEqual(results.first?.delivery, .delivered(sessions: 2))
-        XCTAssertNil(results.first?.token)
         let expected = Event.Kind.invitationReceived(alias: "open", inviter: "alice", token: nil, permissions: [])
         XCTAssertEqual(try bobPhone.drain().map { $0.kind }, [expected])
         XCTAssertEqual(try bobLaptop.drain().map { $0.kind }, [expected])
@@ -258,7 +314,6 @@ final class ConfkitTests: XCTestCase {
         try bobPhone.join(conferenceId: id)
         let twice = try alice.invite(conferenceId: id, externalIds: ["bob"])
         XCTAssertEqual(twice.first?.delivery, .alreadyInConference)
-        XCTAssertNil(twice.first?.token)
 
         // Joining from the laptop switches the phone out.
         try bobLaptop.join(conferenceId: id)
@@ -266,7 +321,9 @@ final class ConfkitTests: XCTestCase {
         XCTAssertTrue(phoneEvents.contains(.switched(externalId: "bob")), "\(phoneEvents)")
 
         // No token for an unprotected conference's permission update.
-        XCTAssertNil(try alice.updatePermissions(conferenceId: id, externalId: "bob", permissions: [.join]))
+        _ = try bobLaptop.drain()
+        try alice.updatePermissions(conferenceId: id, externalId: "bob", permissions: [.join])
+        XCTAssertTrue(try bobLaptop.drain().map { $0.kind }.contains(.permissionsUpdated(permissions: [.join], token: nil)))
 
         try bobLaptop.leave(conferenceId: id)
         let fetched = try alice.fetchConference(id: id)
@@ -471,6 +528,228 @@ final class ConfkitTests: XCTestCase {
         XCTAssertEqual(gone.status, 404)
     }
 
+    // MARK: - ABI 2: new events, listeners, fresh tokens
+
+    func testEventKindsMapToCases() throws {
+        // The ABI 2 getters with NULL, and with an event of another kind.
+        XCTAssertEqual(confkit_event_token_expires_at(nil), 0)
+        XCTAssertEqual(confkit_event_first_available_sequence(nil), 0)
+        XCTAssertNil(confkit_event_conference_id(nil))
+        XCTAssertEqual(confkit_event_kind(nil), 0)
+        let platform = try Platform(keyId: "k1")
+        let alice = try platform.openSession(externalId: "alice")
+        _ = try alice.createConference(alias: "kinds")
+        var handle: OpaquePointer? = nil
+        try ffi { error in confkit_session_next_event(alice.handle, &handle, error) }
+        let created = try XCTUnwrap(handle)
+        XCTAssertEqual(confkit_event_kind(created), CONFKIT_EVENT_CONFERENCE_CREATED)
+        XCTAssertEqual(confkit_event_token_expires_at(created), 0)
+        XCTAssertEqual(confkit_event_first_available_sequence(created), 0)
+        XCTAssertNotNil(confkit_event_conference_id(created))
+        confkit_event_free(created)
+
+        // What the getters say maps to the cases; unknown kinds stay readable.
+        let conference = "6f1d2c3b-0000-4000-8000-000000000001"
+        var removed = Event.Raw(kind: CONFKIT_EVENT_PARTICIPANT_REMOVED, sequence: 7, conferenceId: conference,
+                                typeName: "participantRemoved", json: "{}")
+        removed.externalId = "bob"
+        XCTAssertEqual(Event(raw: removed).kind, .participantRemoved(externalId: "bob"))
+        XCTAssertEqual(Event(raw: removed).conferenceId, conference)
+        var refreshed = Event.Raw(kind: CONFKIT_EVENT_TOKEN_REFRESHED, sequence: 7, conferenceId: conference,
+                                  typeName: "tokenRefreshed", json: "{}")
+        refreshed.token = "t.o.k"
+        refreshed.permissions = PermissionSet.all.rawValue
+        refreshed.tokenExpiresAt = 1_700_010_000
+        XCTAssertEqual(Event(raw: refreshed).kind, .tokenRefreshed(token: "t.o.k", permissions: .all, expiresAt: 1_700_010_000))
+        refreshed.token = nil
+        XCTAssertEqual(Event(raw: refreshed).kind, .unknown(code: CONFKIT_EVENT_TOKEN_REFRESHED))
+        var missed = Event.Raw(kind: CONFKIT_EVENT_EVENTS_MISSED, sequence: 7, conferenceId: nil, typeName: "eventsMissed",
+                               json: #"{"sequence":7,"type":"eventsMissed","firstMissedSequence":3,"firstAvailableSequence":8}"#)
+        missed.firstAvailableSequence = 8
+        let missedEvent = Event(raw: missed)
+        XCTAssertEqual(missedEvent.kind, .eventsMissed(firstMissedSequence: 3, firstAvailableSequence: 8))
+        XCTAssertNil(missedEvent.conferenceId)
+        let future = Event(raw: Event.Raw(kind: 11, sequence: 7, conferenceId: nil, typeName: "somethingNew", json: "{}"))
+        XCTAssertEqual(future.kind, .unknown(code: 11))
+        XCTAssertNil(future.conferenceId)
+        XCTAssertEqual(future.typeName, "somethingNew")
+    }
+
+    func testTokenRefreshedBeforeExpiry() throws {
+        let clock = try ManualClock(now: start)
+        let platform = try Platform(seed: seed(), keyId: "k1", clock: clock)
+        let alice = try platform.openSession(externalId: "alice")
+        let bob = try platform.openSession(externalId: "bob")
+        let created = try alice.createConference(alias: "refresh", options: ConferenceOptions(isProtected: true))
+        let id = created.conference.id
+        try alice.join(conferenceId: id, token: created.ownerToken)
+        let bobPermissions: PermissionSet = [.join, .sendAudio]
+        _ = try alice.invite(conferenceId: id, invitees: [Invitee("bob", permissions: bobPermissions)])
+        guard case let .invitationReceived(_, _, invitedToken, _)? = try bob.drain().first?.kind else {
+            return XCTFail("bob's invitation")
+        }
+        let bobToken = try XCTUnwrap(invitedToken)
+        try bob.join(conferenceId: id, token: bobToken)
+        _ = try alice.drain()
+        _ = try bob.drain()
+
+        // Due 5 minutes before the 3-hour token expires; any call runs it.
+        try clock.set(start + 3 * 60 * 60 - 300 - 1)
+        _ = try platform.expireConferences()
+        XCTAssertEqual(try bob.pendingEventCount(), 0)
+        try clock.advance(by: 1)
+        _ = try platform.expireConferences()
+        let events = try bob.drain()
+        XCTAssertEqual(events.count, 1)
+        XCTAssertEqual(events.first?.typeName, "tokenRefreshed")
+        XCTAssertEqual(events.first?.conferenceId, id)
+        guard case let .tokenRefreshed(token, permissions, expiresAt)? = events.first?.kind else {
+            return XCTFail("expected token refreshed, got \(events)")
+        }
+        XCTAssertNotEqual(token, bobToken)
+        XCTAssertEqual(permissions, bobPermissions)
+        XCTAssertEqual(expiresAt, start + 3 * 60 * 60 - 300 + 3 * 60 * 60)
+        let claims = try Verifier(jwks: platform.jwks()).verify(token: token, conferenceId: id, now: clock.now)
+        XCTAssertEqual(claims.subject, "bob")
+        XCTAssertEqual(claims.expiresAt, expiresAt)
+        // alice gets her own, never bob's.
+        let aliceEvents = try alice.drain()
+        XCTAssertEqual(aliceEvents.count, 1)
+        guard case let .tokenRefreshed(aliceToken, alicePermissions, _)? = aliceEvents.first?.kind else {
+            return XCTFail("expected alice's token refreshed, got \(aliceEvents)")
+        }
+        XCTAssertEqual(alicePermissions, .all)
+        XCTAssertNotEqual(aliceToken, token)
+    }
+
+    func testOverflowingQueueStartsWithEventsMissed() throws {
+        let platform = try Platform(keyId: "k1")
+        let host = try platform.openSession(externalId: "host")
+        let lurker = try platform.openSession(externalId: "lurker")
+        let id = try host.createConference(alias: "busy").conference.id
+        try host.join(conferenceId: id)
+        try host.report(conferenceId: id, .connected)
+        try lurker.join(conferenceId: id)
+        let lastTaken = try XCTUnwrap(lurker.drain().last?.sequence)
+        for _ in 0..<700 {
+            try host.report(conferenceId: id, .mediaTrouble)
+            try host.report(conferenceId: id, .recovered)
+        }
+        XCTAssertEqual(try lurker.pendingEventCount(), 1024)
+        let events = try lurker.drain()
+        XCTAssertEqual(events.count, 1024)
+        let marker = try XCTUnwrap(events.first)
+        XCTAssertNil(marker.conferenceId)
+        XCTAssertEqual(marker.typeName, "eventsMissed")
+        XCTAssertFalse(marker.json.contains("conferenceId"))
+        XCTAssertEqual(marker.kind, .eventsMissed(firstMissedSequence: lastTaken + 1, firstAvailableSequence: marker.sequence + 1))
+        XCTAssertEqual(marker.sequence, lastTaken + 1400 - 1023)
+        XCTAssertEqual(events[1].sequence, marker.sequence + 1)
+        XCTAssertTrue(events.dropFirst().allSatisfy { $0.conferenceId == id })
+    }
+
+    func testListenersActOnNobodyAndLeaveOtherListenersViews() throws {
+        let platform = try Platform(keyId: "k1")
+        let alice = try platform.openSession(externalId: "alice")
+        let bob = try platform.openSession(externalId: "bob")
+        let erin = try platform.openSession(externalId: "erin")
+        let id = try alice.createConference(alias: "lobby").conference.id
+        try alice.join(conferenceId: id)
+        try bob.join(conferenceId: id)
+        try erin.listen(conferenceId: id)
+        _ = try erin.drain()
+        _ = try alice.drain()
+
+        // A listener acts on nobody.
+        let refused = assertThrows(.notAllowed, try erin.invite(conferenceId: id, externalIds: ["frank"]))
+        XCTAssertTrue(refused?.message.contains("listening") ?? false)
+        assertThrows(.notAllowed, try erin.kick(conferenceId: id, externalId: "bob"))
+        assertThrows(.notAllowed, try erin.updatePermissions(conferenceId: id, externalId: "bob", permissions: .defaultInvitee))
+
+        // Nobody updates their own permissions, not even with UPDATE_PERMISSIONS.
+        try alice.updatePermissions(conferenceId: id, externalId: "bob", permissions: PermissionSet.defaultInvitee.union([.updatePermissions]))
+        let own = assertThrows(.notAllowed, try bob.updatePermissions(conferenceId: id, externalId: "bob", permissions: [.join]))
+        XCTAssertTrue(own?.message.contains("own permissions") ?? false)
+
+        // A user turned listener leaves the other listeners' view.
+        try bob.listen(conferenceId: id)
+        let erinEvents = try erin.drain()
+        XCTAssertEqual(erinEvents.map { $0.kind }, [.participantRemoved(externalId: "bob")])
+        XCTAssertEqual(erinEvents.first?.conferenceId, id)
+        XCTAssertEqual(erinEvents.first?.typeName, "participantRemoved")
+        let aliceEvents = try alice.drain().map { $0.kind }
+        XCTAssertFalse(aliceEvents.contains(.participantRemoved(externalId: "bob")))
+        let bobChanged = aliceEvents.contains(where: { kind in
+            if case let .participantUpdated(who, _, _, _) = kind {
+                return who == "bob"
+            }
+            return false
+        })
+        XCTAssertTrue(bobChanged, "\(aliceEvents)")
+    }
+
+    func testRESTAliasTakenAndFreshTokens() throws {
+        let platform = try Platform(seed: seed(), keyId: "k1", clock: ManualClock(now: start))
+        let alice = try platform.openSession(externalId: "alice")
+        let created = try platform.handleRest(
+            method: "POST",
+            path: "/v2/conferences/create",
+            body: jsonBody(#"{"ownerExternalId":"alice","alias":"board","participants":{"bob":{},"carol":{}}}"#)
+        )
+        XCTAssertEqual(created.status, 200)
+        let answer = jsonObject(created.body)
+        let id = try XCTUnwrap(answer["conferenceId"] as? String)
+        let ownerToken = try XCTUnwrap(answer["ownerToken"] as? String)
+
+        // Someone else's create with that alias: 409 ALIAS_TAKEN.
+        let taken = try platform.handleRest(
+            method: "POST", path: "/v2/conferences/create", body: jsonBody(#"{"ownerExternalId":"mallory","alias":"BOARD"}"#)
+        )
+        XCTAssertEqual(taken.status, 409)
+        let takenBody = jsonObject(taken.body)
+        XCTAssertEqual(takenBody["error_code"] as? Int, Int(ConfkitError.Status.aliasTaken.rawValue))
+        XCTAssertEqual(takenBody["error_reason"] as? String, "ALIAS_TAKEN")
+        // The owner asking again: the same conference, a fresh owner token.
+        let againResponse = try platform.handleRest(
+            method: "POST", path: "/v2/conferences/create", body: jsonBody(#"{"ownerExternalId":"alice","alias":"board"}"#)
+        )
+        let again = jsonObject(againResponse.body)
+        XCTAssertEqual(again["isNew"] as? Bool, false)
+        XCTAssertEqual(again["conferenceId"] as? String, id)
+        XCTAssertNotEqual(again["ownerToken"] as? String, ownerToken)
+
+        // Fresh tokens for participants; a connected one also gets the event.
+        try alice.join(conferenceId: id, token: ownerToken)
+        _ = try alice.drain()
+        let fresh = try platform.handleRest(
+            method: "POST", path: "/v2/conferences/\(id)/tokens", body: jsonBody(#"{"externalIds":["alice","bob"]}"#)
+        )
+        XCTAssertEqual(fresh.status, 200, String(decoding: fresh.body, as: UTF8.self))
+        let tokens = try XCTUnwrap(jsonObject(fresh.body)["usersTokens"] as? [String: String])
+        let bobFresh = try XCTUnwrap(tokens["bob"])
+        let aliceFresh = try XCTUnwrap(tokens["alice"])
+        let verifier = try Verifier(jwks: platform.jwks())
+        XCTAssertEqual(try verifier.verify(token: bobFresh, conferenceId: id, now: start).subject, "bob")
+        XCTAssertEqual(try verifier.verify(token: aliceFresh, conferenceId: id, now: start).permissions, .all)
+        XCTAssertEqual(try alice.drain().map { $0.kind }, [
+            .tokenRefreshed(token: aliceFresh, permissions: .all, expiresAt: start + 3 * 60 * 60),
+        ])
+        let unknown = try platform.handleRest(
+            method: "POST", path: "/v2/conferences/\(id)/tokens", body: jsonBody(#"{"externalIds":["zed"]}"#)
+        )
+        XCTAssertEqual(unknown.status, 404)
+        XCTAssertEqual(jsonObject(unknown.body)["error_reason"] as? String, "PARTICIPANT_NOT_FOUND")
+        let kick = try platform.handleRest(
+            method: "POST", path: "/v2/conferences/\(id)/kick", body: jsonBody(#"{"externalIds":["carol"]}"#)
+        )
+        XCTAssertEqual(kick.status, 204)
+        let kicked = try platform.handleRest(
+            method: "POST", path: "/v2/conferences/\(id)/tokens", body: jsonBody(#"{"externalIds":["carol"]}"#)
+        )
+        XCTAssertEqual(kicked.status, 403)
+        XCTAssertEqual(jsonObject(kicked.body)["error_reason"] as? String, "NOT_ALLOWED")
+    }
+
     // MARK: - Offline verification
 
     func testOfflineVerification() throws {
@@ -556,6 +835,7 @@ final class ConfkitTests: XCTestCase {
             (.keyInvalid, CONFKIT_STATUS_KEY_INVALID),
             (.tooLarge, CONFKIT_STATUS_TOO_LARGE),
             (.closed, CONFKIT_STATUS_CLOSED),
+            (.aliasTaken, CONFKIT_STATUS_ALIAS_TAKEN),
             (.panic, CONFKIT_STATUS_PANIC),
         ]
         XCTAssertEqual(header.count, ConfkitError.Status.allCases.filter { $0.rawValue > 0 }.count)
@@ -566,6 +846,9 @@ final class ConfkitTests: XCTestCase {
             XCTAssertNotEqual(status.name, "UNKNOWN")
         }
         XCTAssertEqual(ConfkitError.Status.conferenceNotFound.name, "CONFERENCE_NOT_FOUND")
+        XCTAssertEqual(ConfkitError.Status.aliasTaken.rawValue, 19)
+        XCTAssertEqual(ConfkitError.Status.aliasTaken.name, "ALIAS_TAKEN")
+        XCTAssertEqual(ConfkitError.Status(code: 20), .unknown)
         XCTAssertEqual(ConfkitError.Status(code: 12_345), .unknown)
         XCTAssertEqual(ConfkitError(code: 12_345, message: "x").code, 12_345)
         XCTAssertEqual(ConfkitError.Status.unknown.name, "UNKNOWN")
@@ -656,11 +939,13 @@ final class ConfkitTests: XCTestCase {
         let id = created.conference.id
         let ownerToken = try XCTUnwrap(created.ownerToken)
         try alice.join(conferenceId: id, token: ownerToken)
-        let results = try alice.invite(conferenceId: id, externalIds: ["bob", "carol"])
-        let bobToken = try XCTUnwrap(results.first?.token)
-        _ = try bob.drain()
+        _ = try alice.invite(conferenceId: id, externalIds: ["bob", "carol"])
+        guard case let .invitationReceived(_, _, invitedToken, _)? = try bob.drain().first?.kind else {
+            return XCTFail("bob's invitation")
+        }
+        let bobToken = try XCTUnwrap(invitedToken)
         try bob.join(conferenceId: id, token: bobToken)
-        _ = try alice.updatePermissions(conferenceId: id, externalId: "bob", permissions: [.join])
+        try alice.updatePermissions(conferenceId: id, externalId: "bob", permissions: [.join])
         _ = try platform.handleRest(method: "GET", path: "/v2/conferences/\(id)/participants")
         _ = try platform.handleRest(method: "GET", path: "/nowhere")
         let verifier = try Verifier(jwks: platform.jwks())

@@ -21,6 +21,8 @@ enum class ConfkitStatus(val code: Int) {
     KEY_INVALID(16),
     TOO_LARGE(17),
     CLOSED(18),
+    /** REST create: the alias names a live conference this request may not take over (HTTP 409). */
+    ALIAS_TAKEN(19),
     PANIC(99),
     UNKNOWN(-1);
 

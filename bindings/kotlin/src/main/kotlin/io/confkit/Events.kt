@@ -28,7 +28,12 @@ enum class EndReason { TERMINATED, EXPIRED, UNKNOWN }
 sealed class Event {
     /** Position in the session's queue: 1, 2, ... */
     abstract val sequence: Long
-    abstract val conferenceId: String
+    /**
+     * The conference the event is about. Null only for [EventsMissed] (about
+     * the session's queue, not a conference) and possibly for [Unknown]; every
+     * other kind narrows it to a non-null `String`.
+     */
+    abstract val conferenceId: String?
     /** The JSON `type`, e.g. "participantUpdated". */
     abstract val type: String
     /** The whole event as JSON (the wire format). */
@@ -85,7 +90,10 @@ sealed class Event {
         val newStatus: ParticipantStatus
     ) : Event()
 
-    /** This user's permissions were replaced; the old token is revoked. */
+    /**
+     * This user's permissions were replaced; the old token is revoked. [token]
+     * (protected conferences) is the new one: only this user receives it.
+     */
     data class PermissionsUpdated(
         override val sequence: Long,
         override val conferenceId: String,
@@ -104,14 +112,74 @@ sealed class Event {
         val externalId: String
     ) : Event()
 
-    /** A kind this binding does not know (a newer library); see [json]. */
-    data class Unknown(
+    /**
+     * Someone this session saw is no longer visible to it (a participant who
+     * became a listener, seen from another listener): drop them from the view.
+     */
+    data class ParticipantRemoved(
         override val sequence: Long,
         override val conferenceId: String,
         override val type: String,
         override val json: String,
+        val externalId: String
+    ) : Event()
+
+    /**
+     * A fresh token for this user (protected conference they are in), sent
+     * shortly before their current one expires; same [permissions]. The old
+     * token stays valid until its own expiry.
+     */
+    data class TokenRefreshed(
+        override val sequence: Long,
+        override val conferenceId: String,
+        override val type: String,
+        override val json: String,
+        val token: String,
+        val permissions: PermissionSet,
+        /** The new token's `exp`, seconds since the Unix epoch. */
+        val expiresAt: Long
+    ) : Event()
+
+    /**
+     * The session's queue overflowed: events [firstMissedSequence] up to this
+     * event's own [sequence] were dropped, and the next event has
+     * [firstAvailableSequence]. Resynchronise the views kept from events (e.g.
+     * fetch the conferences again). [conferenceId] is always null.
+     */
+    data class EventsMissed(
+        override val sequence: Long,
+        override val conferenceId: String?,
+        override val type: String,
+        override val json: String,
+        val firstMissedSequence: Long,
+        val firstAvailableSequence: Long
+    ) : Event()
+
+    /** A kind this binding does not know (a newer library); see [json]. */
+    data class Unknown(
+        override val sequence: Long,
+        override val conferenceId: String?,
+        override val type: String,
+        override val json: String,
         val kind: Int
     ) : Event()
+
+    /** What the `confkit_event_*` getters say about one native event. */
+    internal data class Raw(
+        val kind: Int,
+        val sequence: Long,
+        val conferenceId: String?,
+        val type: String,
+        val json: String,
+        val externalId: String? = null,
+        val alias: String? = null,
+        val token: String? = null,
+        val oldStatus: Int = -1,
+        val newStatus: Int = -1,
+        val permissions: Int = 0,
+        val tokenExpiresAt: Long = 0,
+        val firstAvailableSequence: Long = 0
+    )
 
     internal companion object {
         const val CONFERENCE_CREATED = 1
@@ -121,21 +189,46 @@ sealed class Event {
         const val PARTICIPANT_UPDATED = 5
         const val PERMISSIONS_UPDATED = 6
         const val SWITCHED = 7
+        const val PARTICIPANT_REMOVED = 8
+        const val TOKEN_REFRESHED = 9
+        const val EVENTS_MISSED = 10
 
         /** Copies a native event into a Kotlin value (the caller frees it). */
         fun fromNative(e: Pointer): Event {
             val n = N
-            val kind = n.confkit_event_kind(e)
-            val seq = n.confkit_event_sequence(e)
-            val conf = n.confkit_event_conference_id(e).cString() ?: ""
-            val type = n.confkit_event_type(e).cString() ?: "UNKNOWN"
-            val json = n.confkit_event_json(e).cString() ?: "{}"
-            val externalId = n.confkit_event_external_id(e).cString()
-            val alias = n.confkit_event_conference_alias(e).cString()
-            val token = n.confkit_event_token(e).cString()
-            val oldStatus = ParticipantStatus.fromCode(n.confkit_event_old_status(e))
-            val newStatus = ParticipantStatus.fromCode(n.confkit_event_new_status(e))
-            val perms = PermissionSet.fromNative(n.confkit_event_permissions(e))
+            return fromRaw(
+                Raw(
+                    kind = n.confkit_event_kind(e),
+                    sequence = n.confkit_event_sequence(e),
+                    conferenceId = n.confkit_event_conference_id(e).cString(),
+                    type = n.confkit_event_type(e).cString() ?: "UNKNOWN",
+                    json = n.confkit_event_json(e).cString() ?: "{}",
+                    externalId = n.confkit_event_external_id(e).cString(),
+                    alias = n.confkit_event_conference_alias(e).cString(),
+                    token = n.confkit_event_token(e).cString(),
+                    oldStatus = n.confkit_event_old_status(e),
+                    newStatus = n.confkit_event_new_status(e),
+                    permissions = n.confkit_event_permissions(e),
+                    tokenExpiresAt = n.confkit_event_token_expires_at(e),
+                    firstAvailableSequence = n.confkit_event_first_available_sequence(e)
+                )
+            )
+        }
+
+        /** The typed event for what the getters said (makes no native call, so tests can feed it any kind). */
+        fun fromRaw(r: Raw): Event {
+            val kind = r.kind
+            val seq = r.sequence
+            // Every kind but events missed (and maybe a future one) has a conference.
+            val conf = r.conferenceId ?: ""
+            val type = r.type
+            val json = r.json
+            val externalId = r.externalId
+            val alias = r.alias
+            val token = r.token
+            val oldStatus = ParticipantStatus.fromCode(r.oldStatus)
+            val newStatus = ParticipantStatus.fromCode(r.newStatus)
+            val perms = PermissionSet.fromNative(r.permissions)
             val doc = try {
                 MiniJson.obj(json)
             } catch (ex: IllegalArgumentException) {
@@ -187,7 +280,20 @@ sealed class Event {
                 )
                 PERMISSIONS_UPDATED -> PermissionsUpdated(seq, conf, type, json, perms, token)
                 SWITCHED -> Switched(seq, conf, type, json, externalId ?: "")
-                else -> Unknown(seq, conf, type, json, kind)
+                PARTICIPANT_REMOVED -> ParticipantRemoved(
+                    seq, conf, type, json, externalId ?: (doc["externalId"] as? String ?: "")
+                )
+                TOKEN_REFRESHED -> TokenRefreshed(
+                    seq, conf, type, json, token ?: (doc["token"] as? String ?: ""), perms,
+                    if (r.tokenExpiresAt != 0L) r.tokenExpiresAt else (doc["expiresAt"] as? Long ?: 0L)
+                )
+                EVENTS_MISSED -> EventsMissed(
+                    seq, r.conferenceId, type, json,
+                    doc["firstMissedSequence"] as? Long ?: 0L,
+                    if (r.firstAvailableSequence != 0L) r.firstAvailableSequence
+                    else (doc["firstAvailableSequence"] as? Long ?: seq + 1)
+                )
+                else -> Unknown(seq, r.conferenceId, type, json, kind)
             }
         }
     }

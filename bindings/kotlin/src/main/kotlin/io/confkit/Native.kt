@@ -146,7 +146,7 @@ object ConfkitNative {
     ): Int
     external fun confkit_conference_update_permissions(
         session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, externalId: ByteArray?,
-        externalIdLen: SizeT, permissions: Int, tokenOut: Pointer?, errorOut: PointerByReference?
+        externalIdLen: SizeT, permissions: Int, errorOut: PointerByReference?
     ): Int
     external fun confkit_invite_list_new(listOut: PointerByReference, errorOut: PointerByReference?): Int
     external fun confkit_invite_list_add(
@@ -163,7 +163,6 @@ object ConfkitNative {
     external fun confkit_invite_results_delivery(results: Pointer?, index: SizeT): Int
     external fun confkit_invite_results_sessions(results: Pointer?, index: SizeT): SizeT
     external fun confkit_invite_results_permissions(results: Pointer?, index: SizeT): Int
-    external fun confkit_invite_results_token(results: Pointer?, index: SizeT): Pointer?
     external fun confkit_invite_results_free(results: Pointer?)
 
     // ----- names -----
@@ -230,6 +229,8 @@ object ConfkitNative {
     external fun confkit_event_old_status(event: Pointer?): Int
     external fun confkit_event_new_status(event: Pointer?): Int
     external fun confkit_event_permissions(event: Pointer?): Int
+    external fun confkit_event_token_expires_at(event: Pointer?): Long
+    external fun confkit_event_first_available_sequence(event: Pointer?): Long
     external fun confkit_event_free(event: Pointer?)
 
     // ----- tokens -----
@@ -266,7 +267,7 @@ class ConfkitLoadError(message: String, cause: Throwable? = null) : LinkageError
  */
 internal object Loader {
     /** The ABI this binding was written for (`CONFKIT_ABI_VERSION` in confkit.h). */
-    const val ABI_VERSION = 1
+    const val ABI_VERSION = 2
 
     /** System property naming the library to load (default "confkit"). */
     const val LIBRARY_PROPERTY = "confkit.library.name"

@@ -87,7 +87,8 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
     /**
      * Creates a conference owned by this user. An alias that already names a
      * live conference (ignoring case) returns that one with
-     * [Conference.isNew] false, no token and no notification.
+     * [Conference.isNew] false and no notification; its owner then gets a
+     * fresh [Conference.ownerToken], anyone else none.
      */
     @JvmOverloads
     fun createConference(alias: String, options: ConferenceOptions = ConferenceOptions()): Conference {
@@ -159,7 +160,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
     fun terminate(conferenceId: String) =
         simple(conferenceId) { p, c, e -> N.confkit_conference_terminate(p, c.bytes, c.len, e) }
 
-    /** Removes a participant (owner or KICK holder); their earlier tokens stop admitting them. */
+    /** Removes a participant (owner or KICK holder, in the conference as a user); their earlier tokens stop admitting them. */
     fun kick(conferenceId: String, externalId: String) {
         val x = externalId.utf8()
         simple(conferenceId) { p, c, e -> N.confkit_conference_kick(p, c.bytes, c.len, x.bytes, x.len, e) }
@@ -171,25 +172,25 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
     }
 
     /**
-     * Replaces a participant's permissions (owner or UPDATE_PERMISSIONS holder).
-     * Returns their new token (null for unprotected conferences); the old one is revoked.
+     * Replaces another participant's permissions (owner or UPDATE_PERMISSIONS
+     * holder, in the conference as a user; nobody changes their own). The
+     * target's new token reaches the target only, in their
+     * [Event.PermissionsUpdated]; this caller never sees it. The old one is revoked.
      */
-    fun updatePermissions(conferenceId: String, externalId: String, permissions: PermissionSet): String? {
+    fun updatePermissions(conferenceId: String, externalId: String, permissions: PermissionSet) {
         val c = conferenceId.utf8()
         val x = externalId.utf8()
-        val token = BufferOut()
         native { p ->
-            call {
-                N.confkit_conference_update_permissions(p, c.bytes, c.len, x.bytes, x.len, permissions.bits, token.out, it)
-            }
+            call { N.confkit_conference_update_permissions(p, c.bytes, c.len, x.bytes, x.len, permissions.bits, it) }
         }
-        return token.takeString().ifEmpty { null }
     }
 
     /**
-     * Invites users on behalf of this user, who must be in the conference. All
-     * or nothing. The results say, per invitee, whether the invitation reached
-     * an open session (otherwise invite again later) and carry their tokens.
+     * Invites users on behalf of this user, who must be in the conference as a
+     * user (listeners invite nobody). All or nothing. The results say, per
+     * invitee, whether the invitation reached an open session (otherwise
+     * invite again later) and the permissions granted; each invitee's token
+     * reaches the invitee only, in their [Event.InvitationReceived].
      */
     fun invite(conferenceId: String, invitees: List<Invitee>): List<InviteResult> {
         val c = conferenceId.utf8()
@@ -240,8 +241,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
                     externalId = n.confkit_invite_results_external_id(r, i).cString() ?: "",
                     delivery = Delivery.fromCode(n.confkit_invite_results_delivery(r, i)),
                     sessions = n.confkit_invite_results_sessions(r, i).toLong(),
-                    permissions = PermissionSet.fromNative(n.confkit_invite_results_permissions(r, i)),
-                    token = n.confkit_invite_results_token(r, i).cString()
+                    permissions = PermissionSet.fromNative(n.confkit_invite_results_permissions(r, i))
                 )
             }
         }
@@ -283,7 +283,7 @@ class Conference internal constructor(
     fun decline() = session.decline(id)
     fun terminate() = session.terminate(id)
     fun kick(externalId: String) = session.kick(id, externalId)
-    fun updatePermissions(externalId: String, permissions: PermissionSet): String? =
+    fun updatePermissions(externalId: String, permissions: PermissionSet) =
         session.updatePermissions(id, externalId, permissions)
 
     fun invite(invitees: List<Invitee>): List<InviteResult> = session.invite(id, invitees)

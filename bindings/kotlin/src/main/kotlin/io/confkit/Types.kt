@@ -117,7 +117,10 @@ data class ConferenceInfo(
     val id: String,
     val alias: String,
     val owner: String,
-    /** False when a create found a live conference with that alias (no token, nobody notified). */
+    /**
+     * False when a create found a live conference with that alias (nobody
+     * notified; only its owner gets a fresh owner token).
+     */
     val isNew: Boolean,
     val isProtected: Boolean,
     /** Participants of any status. */
@@ -136,9 +139,9 @@ data class InviteResult(
     /** How many open sessions received the invitation. */
     val sessions: Long,
     /** The invitee's permissions after the invitation. */
-    val permissions: PermissionSet,
-    /** The invitee's new token (protected conferences, unless already in the conference). */
-    val token: String?
+    val permissions: PermissionSet
+    // No token (ABI 2): an invitee's token reaches the invitee only, in their
+    // Event.InvitationReceived (and the app server in REST answers).
 )
 
 /** An HTTP answer from [Platform.handleRest]: the status and the JSON body (empty for 204). */

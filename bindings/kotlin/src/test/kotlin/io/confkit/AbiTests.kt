@@ -63,16 +63,18 @@ object AbiTests {
 
     fun register() {
         test("abi: library ABI version matches the binding, version string") {
-            assertEq(1, Confkit.ABI_VERSION, "binding ABI")
+            assertEq(2, Confkit.ABI_VERSION, "binding ABI")
             assertEq(Confkit.ABI_VERSION, Confkit.abiVersion, "library ABI")
             assertTrue(Confkit.version.startsWith("confkit ")) { "version \"${Confkit.version}\"" }
         }
 
         test("abi: a mismatching ABI version is refused with a clear error") {
-            val e = assertThrows<ConfkitLoadError> { Loader.checkAbi(2) }
+            // ABI 1 (token in invite results and from update_permissions) is refused.
+            val e = assertThrows<ConfkitLoadError> { Loader.checkAbi(1) }
             val m = e.message ?: ""
-            assertTrue(m.contains("ABI mismatch") && m.contains("version 2") && m.contains("version 1")) { m }
-            Loader.checkAbi(1)
+            assertTrue(m.contains("ABI mismatch") && m.contains("version 1") && m.contains("version 2")) { m }
+            assertThrows<ConfkitLoadError> { Loader.checkAbi(3) }
+            Loader.checkAbi(2)
         }
 
         test("abi: every header function is bound with the right parameter and return types") {
@@ -102,6 +104,9 @@ object AbiTests {
                 assertEq(s.name, Confkit.statusName(s.code), "name of ${s.code}")
                 assertEq(s, ConfkitStatus.fromCode(s.code), "fromCode(${s.code})")
             }
+            assertEq(19, ConfkitStatus.ALIAS_TAKEN.code, "ALIAS_TAKEN code")
+            assertEq("ALIAS_TAKEN", Confkit.statusName(19), "ALIAS_TAKEN name")
+            assertEq(ConfkitStatus.UNKNOWN, ConfkitStatus.fromCode(20), "20 is not a status")
             assertEq("UNKNOWN", Confkit.statusName(12345), "unknown code name")
             assertEq(ConfkitStatus.UNKNOWN, ConfkitStatus.fromCode(12345), "unknown code")
         }

@@ -25,7 +25,8 @@ object ErrorTests {
                 val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
                 conf.join()
                 val bobPerms = PermissionSet.of(Permission.JOIN, Permission.INVITE)
-                val token = conf.invite(listOf(Invitee("bob", bobPerms)))[0].token!!
+                conf.invite(listOf(Invitee("bob", bobPerms)))
+                val token = bob.drainEvents().only<Event.InvitationReceived>().token!!
                 bob.join(conf.id, token)
                 expectError(ConfkitStatus.NOT_ALLOWED, "cannot grant [SEND_VIDEO]") {
                     bob.invite(conf.id, listOf(Invitee("carol", PermissionSet.of(Permission.JOIN, Permission.SEND_VIDEO))))
@@ -48,7 +49,8 @@ object ErrorTests {
                 val carol = c.add(platform.openSession("carol", "Carol"))
                 val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
                 conf.join()
-                val token = conf.invite("bob")[0].token!!
+                conf.invite("bob")
+                val token = bob.drainEvents().only<Event.InvitationReceived>().token!!
                 expectError(ConfkitStatus.TOKEN_INVALID, "token is required") { bob.join(conf.id) }
                 expectError(ConfkitStatus.TOKEN_INVALID, "not to \"carol\"") { carol.join(conf.id, token) }
                 expectError(ConfkitStatus.TOKEN_INVALID, "compact JWS") { bob.join(conf.id, "garbage") }
@@ -56,6 +58,35 @@ object ErrorTests {
                 conf.kick("bob")
                 expectError(ConfkitStatus.TOKEN_REVOKED, "revoked") { bob.join(conf.id, token) }
                 expectError(ConfkitStatus.PARTICIPANT_NOT_FOUND, "zed is not a participant") { conf.kick("zed") }
+            }
+        }
+
+        test("errors: NOT_ALLOWED to update one's own permissions, or for a listener to act on others") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val bob = c.add(platform.openSession("bob", "Bob"))
+                val carol = c.add(platform.openSession("carol", "Carol"))
+                val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
+                conf.join()
+                val moderator = PermissionSet.ALL
+                conf.invite(listOf(Invitee("bob", moderator), Invitee("carol")))
+                val bobToken = bob.drainEvents().only<Event.InvitationReceived>().token!!
+                val carolToken = carol.drainEvents().only<Event.InvitationReceived>().token!!
+                bob.join(conf.id, bobToken)
+                expectError(ConfkitStatus.NOT_ALLOWED, "bob cannot change their own permissions") {
+                    bob.updatePermissions(conf.id, "bob", PermissionSet.DEFAULT)
+                }
+                carol.join(conf.id, carolToken)
+                // Bob (every permission) switched to listening acts on nobody.
+                bob.listen(conf.id, bobToken)
+                carol.drainEvents()
+                expectError(ConfkitStatus.NOT_ALLOWED, "listening") { bob.invite(conf.id, "dave") }
+                expectError(ConfkitStatus.NOT_ALLOWED, "listening") { bob.kick(conf.id, "carol") }
+                expectError(ConfkitStatus.NOT_ALLOWED, "listening") {
+                    bob.updatePermissions(conf.id, "carol", PermissionSet.of(Permission.JOIN))
+                }
+                assertEq(0L, carol.pendingEvents, "the refusals changed nothing")
             }
         }
 

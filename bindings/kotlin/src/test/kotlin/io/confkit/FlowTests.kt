@@ -27,9 +27,11 @@ object FlowTests {
                 assertTrue(created.isProtected) { "created.isProtected" }
                 assertEq(1L, created.sequence, "first sequence")
 
-                // Creating "Team-Sync" again returns the same conference, not new, no token.
+                // Creating "Team-Sync" again returns the same conference, not new, and
+                // (the owner asking) a fresh owner token.
                 val again = alice.createConference("Team-Sync", ConferenceOptions(isProtected = true))
-                assertTrue(!again.isNew && again.ownerToken == null && again.id == conf.id) { "$again" }
+                assertTrue(!again.isNew && again.id == conf.id) { "$again" }
+                assertTrue(again.ownerToken != null && again.ownerToken != conf.ownerToken) { "fresh owner token" }
                 assertEq(0L, alice.pendingEvents, "no notification for an existing alias")
 
                 // Alice joins with her owner token; the media connects.
@@ -53,11 +55,13 @@ object FlowTests {
                 results.forEach {
                     assertEq(Delivery.DELIVERED, it.delivery, "delivery of ${it.externalId}")
                     assertEq(1L, it.sessions, "sessions of ${it.externalId}")
-                    assertTrue(it.token != null) { "token for ${it.externalId}" }
                 }
                 assertEq(PermissionSet.DEFAULT, results[0].permissions, "bob's permissions")
                 assertEq(carolPerms, results[1].permissions, "carol's permissions")
-                val added = alice.drainEvents().map { it as? Event.ParticipantAdded ?: fail("$it") }
+                // The results carry no token (ABI 2): it reaches the invitee only.
+                assertTrue(results.none { it.toString().contains("eyJ") }) { "no token in $results" }
+                val aliceSaw = alice.drainEvents()
+                val added = aliceSaw.map { it as? Event.ParticipantAdded ?: fail("$it") }
                 assertEq(listOf("bob", "carol"), added.map { it.participant.externalId }, "added")
                 assertTrue(added.all { it.participant.status == ParticipantStatus.RESERVED }) { "RESERVED" }
                 assertEq("Carol", added[1].participant.name, "carol's name")
@@ -66,8 +70,7 @@ object FlowTests {
                 assertEq("team-sync", bobInvite.conferenceAlias, "invitation alias")
                 assertEq(ParticipantInfo("alice", "Alice", ALICE_AVATAR), bobInvite.inviter, "inviter")
                 assertEq(PermissionSet.DEFAULT, bobInvite.permissions, "invitation permissions")
-                assertEq(results[0].token, bobInvite.token, "invitation token = result token")
-                val bobToken = bobInvite.token!!
+                val bobToken = bobInvite.token ?: fail("a protected invitation carries the invitee's token")
                 // The JSON wire format carries the same data.
                 val wire = jsonObj(bobInvite.json)
                 assertEq("invitationReceived", wire.str("type"), "JSON type")
@@ -77,11 +80,16 @@ object FlowTests {
                 assertEq(bobInvite.sequence, wire["sequence"], "JSON sequence")
                 val carolInvite = carol.drainEvents().only<Event.InvitationReceived>()
                 assertEq(carolPerms, carolInvite.permissions, "carol's invitation permissions")
+                val carolToken = carolInvite.token ?: fail("carol's token")
+                assertTrue(carolToken != bobToken) { "one token each" }
+                // The inviter never received either token (typed fields or JSON).
+                assertNoToken(aliceSaw, bobToken, "alice (inviter)")
+                assertNoToken(aliceSaw, carolToken, "alice (inviter)")
 
                 // Bob joins with the token from his invitation.
                 assertEq(PermissionSet.DEFAULT, bob.join(conf.id, bobToken), "bob's join")
                 assertEq(ParticipantStatus.ON_AIR, bob.report(conf.id, MediaReport.CONNECTED), "bob connected")
-                alice.drainEvents()
+                assertNoToken(alice.drainEvents(), bobToken, "alice")
                 bob.drainEvents()
 
                 // Carol declines.
@@ -94,24 +102,34 @@ object FlowTests {
                 carol.drainEvents()
 
                 // Alice invites Dave (no open session) and Bob (already on air).
+                // Dave's token goes nowhere over the SDK (the app server gets one over REST).
                 val second = conf.invite("dave", "bob")
                 assertEq(Delivery.NO_OPEN_SESSION, second[0].delivery, "dave")
-                assertTrue(second[0].token != null) { "dave still gets a token to be handed over" }
+                assertEq(PermissionSet.DEFAULT, second[0].permissions, "dave's permissions")
                 assertEq(Delivery.ALREADY_IN_CONFERENCE, second[1].delivery, "bob")
-                assertEq(null, second[1].token, "no new token for bob")
-                alice.drainEvents()
-                bob.drainEvents()
+                alice.drainEvents().forEach { assertTrue(!it.json.contains("\"token\"")) { "alice got a token: $it" } }
+                // Bob, already in, is sent no invitation; he only hears Dave was added.
+                val bobHeard = bob.drainEvents().only<Event.ParticipantAdded>()
+                assertEq("dave", bobHeard.participant.externalId, "bob hears of dave")
+                assertTrue(!bobHeard.json.contains("\"token\"")) { bobHeard.json }
 
                 // Bob (no INVITE permission) tries to invite Frank.
                 expectError(ConfkitStatus.NOT_ALLOWED, "lacks the INVITE permission") { bob.invite(conf.id, "frank") }
 
-                // Alice gives Bob INVITE on top of the default set; Bob is told, with the new token.
+                // Alice gives Bob INVITE on top of the default set; Bob is told, with the new
+                // token, which Alice (the updater) never sees.
                 val bobPerms = PermissionSet.DEFAULT + Permission.INVITE
-                val newToken = conf.updatePermissions("bob", bobPerms) ?: fail("protected: a new token")
+                val updated: Unit = conf.updatePermissions("bob", bobPerms)
+                assertEq(Unit, updated, "updatePermissions returns nothing")
                 val pushed = bob.drainEvents().filterIsInstance<Event.PermissionsUpdated>().single()
-                assertEq(newToken, pushed.token, "pushed token")
+                val newToken = pushed.token ?: fail("protected: a new token, pushed to bob")
+                assertTrue(newToken != bobToken) { "a new token" }
                 assertEq(bobPerms, pushed.permissions, "pushed permissions")
-                alice.drainEvents()
+                val aliceAfterUpdate = alice.drainEvents()
+                assertNoToken(aliceAfterUpdate, newToken, "alice (updater)")
+                assertTrue(aliceAfterUpdate.none { it is Event.PermissionsUpdated }) { "$aliceAfterUpdate" }
+                // Nobody updates their own permissions, the owner neither (hers are fixed).
+                expectError(ConfkitStatus.NOT_ALLOWED, "") { conf.updatePermissions("alice", PermissionSet.DEFAULT) }
 
                 // Bob tries to invite Frank with KICK, which he does not hold (escalation): nothing happens.
                 expectError(ConfkitStatus.NOT_ALLOWED, "cannot grant") {
@@ -293,7 +311,7 @@ object FlowTests {
                 conf.join()
                 conf.reportConnected()
                 val results = conf.invite("bob")
-                assertEq(null, results[0].token, "no token in an unprotected conference")
+                assertEq(Delivery.DELIVERED, results[0].delivery, "delivered")
                 val inv = bob.drainEvents().only<Event.InvitationReceived>()
                 assertEq(null, inv.token, "no token")
                 assertEq(null, inv.permissions, "no permissions carried")
@@ -307,11 +325,186 @@ object FlowTests {
                 val erinAdded = alice.drainEvents().filterIsInstance<Event.ParticipantAdded>().single()
                 assertEq("erin", erinAdded.participant.externalId, "listener added")
                 assertEq(ParticipantType.LISTENER, erinAdded.participant.type, "listener type")
-                assertEq(null, conf.updatePermissions("bob", PermissionSet.of(Permission.JOIN)), "no token")
+                bob.drainEvents()
+                conf.updatePermissions("bob", PermissionSet.of(Permission.JOIN))
+                val noToken = bob.drainEvents().filterIsInstance<Event.PermissionsUpdated>().single()
+                assertEq(null, noToken.token, "no token in an unprotected conference")
+                // A listener acts on nobody: no invite (any user of an unprotected
+                // conference may invite), no kick, no permission update.
+                expectError(ConfkitStatus.NOT_ALLOWED, "listening") { erin.invite(conf.id, "frank") }
+                expectError(ConfkitStatus.NOT_ALLOWED, "") { erin.kick(conf.id, "bob") }
+                expectError(ConfkitStatus.NOT_ALLOWED, "") { erin.updatePermissions(conf.id, "bob", PermissionSet.DEFAULT) }
                 conf.terminate()
                 val ended = erin.drainEvents().filterIsInstance<Event.ConferenceEnded>().single()
                 assertEq(EndReason.TERMINATED, ended.reason, "terminated")
                 expectError(ConfkitStatus.CONFERENCE_NOT_FOUND, "not found") { bob.fetchConference(conf.id) }
+            }
+        }
+
+        test("flow: the invitee (only) gets its token through the invitation, and joins with it") {
+            closing { c ->
+                val platform = c.add(Platform(SEED, "demo-key-1", c.add(ManualClock(START))))
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val bob = c.add(platform.openSession("bob", "Bob"))
+                val conf = alice.createConference("handover", ConferenceOptions(isProtected = true))
+                conf.join()
+                alice.drainEvents()
+                val result = conf.invite(listOf(Invitee("bob", PermissionSet.of(Permission.JOIN)))).single()
+                assertEq(InviteResult("bob", Delivery.DELIVERED, 1, PermissionSet.of(Permission.JOIN)), result, "result")
+                val invitation = bob.drainEvents().only<Event.InvitationReceived>()
+                val token = invitation.token ?: fail("the invitee's token")
+                assertEq(token, jsonObj(invitation.json).str("token"), "JSON token")
+                val claims = c.add(Verifier.fromJwks(platform.jwks())).verify(token, START, conf.id)
+                assertEq("bob", claims.subject, "issued to bob")
+                assertEq(PermissionSet.of(Permission.JOIN), claims.permissions, "with the invited set")
+                assertNoToken(alice.drainEvents(), token, "alice (inviter)")
+                assertEq(PermissionSet.of(Permission.JOIN), bob.join(conf.id, token), "bob joins with it")
+                assertNoToken(alice.drainEvents(), token, "alice (inviter)")
+            }
+        }
+
+        test("flow: token refreshed before expiry (token, permissions, expiresAt)") {
+            closing { c ->
+                val clock = c.add(ManualClock(START))
+                val platform = c.add(Platform(SEED, "demo-key-1", clock, PlatformOptions(tokenTtlSecs = 3600)))
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val bob = c.add(platform.openSession("bob", "Bob"))
+                val conf = alice.createConference("refresh", ConferenceOptions(isProtected = true))
+                conf.join()
+                val bobPerms = PermissionSet.of(Permission.JOIN, Permission.SEND_AUDIO)
+                conf.invite(listOf(Invitee("bob", bobPerms)))
+                val bobToken = bob.drainEvents().only<Event.InvitationReceived>().token!!
+                bob.join(conf.id, bobToken)
+                alice.drainEvents()
+                bob.drainEvents()
+                // Due 5 minutes before the hour is up; any call runs the refresh.
+                clock.set(START + 3600 - 300 - 1)
+                platform.expireConferences()
+                assertEq(0L, bob.pendingEvents, "not due yet")
+                clock.advance(1)
+                platform.expireConferences()
+                val refreshed = bob.drainEvents().only<Event.TokenRefreshed>()
+                assertEq("tokenRefreshed", refreshed.type, "type")
+                assertEq(conf.id, refreshed.conferenceId, "conference")
+                assertEq(bobPerms, refreshed.permissions, "same permissions")
+                assertEq(START + 3600 - 300 + 3600, refreshed.expiresAt, "expiresAt")
+                assertTrue(refreshed.token != bobToken) { "a new token" }
+                val wire = jsonObj(refreshed.json)
+                assertEq(refreshed.token, wire.str("token"), "JSON token")
+                assertEq(refreshed.expiresAt, wire["expiresAt"], "JSON expiresAt")
+                val claims = c.add(Verifier.fromJwks(platform.jwks())).verify(refreshed.token, clock.now, conf.id)
+                assertEq("bob", claims.subject, "sub")
+                assertEq(refreshed.expiresAt, claims.expiresAt, "exp")
+                // Alice gets her own, never Bob's.
+                val aliceRefresh = alice.drainEvents().filterIsInstance<Event.TokenRefreshed>().single()
+                assertEq(PermissionSet.ALL, aliceRefresh.permissions, "owner's set")
+                assertTrue(aliceRefresh.token != refreshed.token) { "one token each" }
+            }
+        }
+
+        test("flow: a user who becomes a listener is removed from the other listeners' view") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val bob = c.add(platform.openSession("bob", "Bob"))
+                val erin = c.add(platform.openSession("erin", "Erin"))
+                val conf = alice.createConference("lobby")
+                conf.join()
+                bob.join(conf.id)
+                erin.listen(conf.id)
+                erin.drainEvents()
+                alice.drainEvents()
+                bob.listen(conf.id)
+                val removed = erin.drainEvents().only<Event.ParticipantRemoved>()
+                assertEq("bob", removed.externalId, "who")
+                assertEq(conf.id, removed.conferenceId, "conference")
+                assertEq("participantRemoved", removed.type, "type")
+                assertEq("bob", jsonObj(removed.json).str("externalId"), "JSON externalId")
+                // Users see a participant update, not a removal.
+                val seen = alice.drainEvents()
+                assertTrue(seen.none { it is Event.ParticipantRemoved }) { "$seen" }
+                assertTrue(seen.any { it is Event.ParticipantUpdated && it.participant.externalId == "bob" }) { "$seen" }
+            }
+        }
+
+        test("flow: an overflowing queue starts with EventsMissed (no conference id)") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val host = c.add(platform.openSession("host", "Host"))
+                val lurker = c.add(platform.openSession("lurker", "Lurker"))
+                val conf = host.createConference("busy")
+                conf.join()
+                conf.reportConnected()
+                lurker.join(conf.id)
+                val lastTaken = lurker.drainEvents().last().sequence
+                repeat(700) {
+                    conf.reportMediaTrouble()
+                    conf.reportRecovered()
+                }
+                assertEq(1024L, lurker.pendingEvents, "capped queue")
+                val events = lurker.drainEvents()
+                val missed = events.first() as? Event.EventsMissed ?: fail("first: ${events.first()}")
+                assertEq(null, missed.conferenceId, "no conference id")
+                assertEq("eventsMissed", missed.type, "type")
+                assertEq(lastTaken + 1, missed.firstMissedSequence, "first missed")
+                assertEq(missed.sequence + 1, missed.firstAvailableSequence, "first available")
+                assertEq(lastTaken + 1400 - 1023, missed.sequence, "marker sequence")
+                assertTrue(!missed.json.contains("conferenceId")) { missed.json }
+                assertEq(missed.firstAvailableSequence, events[1].sequence, "next event")
+                assertEq(1023, events.drop(1).count { it is Event.ParticipantUpdated && it.conferenceId == conf.id }, "kept")
+                host.drainEvents()
+            }
+        }
+
+        test("flow: REST ALIAS_TAKEN (409) and fresh tokens (POST /v2/conferences/{id}/tokens)") {
+            closing { c ->
+                val clock = c.add(ManualClock(START))
+                val platform = c.add(Platform(SEED, "demo-key-1", clock))
+                val alice = c.add(platform.openSession("alice", "Alice"))
+                val created = jsonObj(
+                    platform.handleRest(
+                        "POST", "/v2/conferences/create",
+                        """{"ownerExternalId":"alice","alias":"board","participants":{"bob":{},"carol":{}}}"""
+                    ).body
+                )
+                val confId = created.str("conferenceId")
+                val ownerToken = created.str("ownerToken")
+                // Someone else's create with that alias is a conflict.
+                val taken = platform.handleRest(
+                    "POST", "/v2/conferences/create", """{"ownerExternalId":"mallory","alias":"BOARD"}"""
+                )
+                assertEq(409, taken.status, "alias taken status")
+                val err = jsonObj(taken.body)
+                assertEq("ALIAS_TAKEN", err["error_reason"], "error_reason")
+                assertEq(19L, err["error_code"], "error_code")
+                assertEq(ConfkitStatus.ALIAS_TAKEN, ConfkitStatus.fromCode((err["error_code"] as Long).toInt()), "typed")
+                // The owner asking again gets the same conference and a fresh owner token.
+                val again = jsonObj(
+                    platform.handleRest("POST", "/v2/conferences/create", """{"ownerExternalId":"alice","alias":"board"}""").body
+                )
+                assertEq(confId, again.str("conferenceId"), "same conference")
+                assertEq(false, again["isNew"], "not new")
+                assertTrue(again.str("ownerToken") != ownerToken) { "fresh owner token" }
+
+                alice.join(confId, ownerToken)
+                alice.drainEvents()
+                val fresh = platform.handleRest(
+                    "POST", "/v2/conferences/$confId/tokens", """{"externalIds":["alice","bob"]}"""
+                )
+                assertEq(200, fresh.status, "tokens status (${fresh.body})")
+                val tokens = jsonObj(fresh.body).obj("usersTokens")
+                val verifier = c.add(Verifier.fromJwks(platform.jwks()))
+                assertEq("bob", verifier.verify(tokens.str("bob"), clock.now, confId).subject, "bob's fresh token")
+                assertEq(PermissionSet.ALL, verifier.verify(tokens.str("alice"), clock.now, confId).permissions, "alice's")
+                // Alice is connected: she also gets hers as TokenRefreshed.
+                val pushed = alice.drainEvents().only<Event.TokenRefreshed>()
+                assertEq(tokens.str("alice"), pushed.token, "pushed = REST token")
+                val unknown = platform.handleRest("POST", "/v2/conferences/$confId/tokens", """{"externalIds":["zed"]}""")
+                assertEq(404, unknown.status, "unknown participant")
+                platform.handleRest("POST", "/v2/conferences/$confId/kick", """{"externalIds":["carol"]}""")
+                val kicked = platform.handleRest("POST", "/v2/conferences/$confId/tokens", """{"externalIds":["carol"]}""")
+                assertEq(403, kicked.status, "kicked participant (${kicked.body})")
+                assertEq("NOT_ALLOWED", jsonObj(kicked.body)["error_reason"], "kicked reason")
             }
         }
 
@@ -379,6 +572,19 @@ object FlowTests {
                 carol.close()
                 assertEq(baseline, Listeners.size, "released on close")
             }
+        }
+    }
+
+    /** No event of [events] carries [token], in a typed field or in its JSON. */
+    fun assertNoToken(events: List<Event>, token: String, who: String) {
+        for (e in events) {
+            val typed = when (e) {
+                is Event.InvitationReceived -> e.token
+                is Event.PermissionsUpdated -> e.token
+                is Event.TokenRefreshed -> e.token
+                else -> null
+            }
+            assertTrue(typed != token && !e.json.contains(token)) { "$who received a token not meant for it in $e" }
         }
     }
 

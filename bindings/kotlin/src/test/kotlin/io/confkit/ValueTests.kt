@@ -1,6 +1,8 @@
 package io.confkit
 
 object ValueTests {
+    private const val CONF = "6f1d2c3b-0000-4000-8000-000000000001"
+
     fun register() {
         test("values: permission bits and names are the library's") {
             for (p in Permission.values()) {
@@ -55,6 +57,41 @@ object ValueTests {
         test("values: delivery and report codes match the header") {
             assertEq(listOf(0, 1, 2, 3), Delivery.values().map { it.code }, "delivery codes")
             assertEq(listOf(2, 3, 4, 5, 6), MediaReport.values().map { it.code }, "report codes")
+        }
+
+        test("values: event kinds map to the sealed classes, new and unknown ones included") {
+            fun raw(kind: Int, json: String, conf: String? = CONF, token: String? = null, perms: Int = 0,
+                    ext: String? = null, exp: Long = 0, firstAvailable: Long = 0) =
+                Event.Raw(kind, 7, conf, MiniJson.obj(json)["type"] as String, json, ext, null, token, -1, -1, perms,
+                    exp, firstAvailable)
+
+            val removed = Event.fromRaw(raw(8, """{"sequence":7,"conferenceId":"$CONF","type":"participantRemoved","externalId":"bob"}""", ext = "bob"))
+            assertEq(Event.ParticipantRemoved(7, CONF, "participantRemoved", removed.json, "bob"), removed, "kind 8")
+
+            val refreshedJson = """{"sequence":7,"conferenceId":"$CONF","type":"tokenRefreshed","token":"t.o.k","permissions":["JOIN"],"expiresAt":1700010000}"""
+            val refreshed = Event.fromRaw(raw(9, refreshedJson, token = "t.o.k", perms = 2, exp = 1_700_010_000))
+                as? Event.TokenRefreshed ?: fail("kind 9")
+            assertEq("t.o.k", refreshed.token, "token")
+            assertEq(PermissionSet.of(Permission.JOIN), refreshed.permissions, "permissions")
+            assertEq(1_700_010_000L, refreshed.expiresAt, "expiresAt")
+            assertEq(CONF, refreshed.conferenceId, "conference")
+
+            val missedJson = """{"sequence":7,"type":"eventsMissed","firstMissedSequence":3,"firstAvailableSequence":8}"""
+            val missed = Event.fromRaw(raw(10, missedJson, conf = null, firstAvailable = 8))
+            assertEq(Event.EventsMissed(7, null, "eventsMissed", missedJson, 3, 8), missed, "kind 10")
+            val generic: Event = missed
+            assertEq(null, generic.conferenceId, "no conference for events missed")
+
+            // A kind from a newer library: Unknown, with whatever the getters said.
+            val futureJson = """{"sequence":7,"type":"somethingNew"}"""
+            val future = Event.fromRaw(raw(11, futureJson, conf = null))
+            assertEq(Event.Unknown(7, null, "somethingNew", futureJson, 11), future, "kind 11")
+            val zero = Event.fromRaw(raw(0, """{"type":"UNKNOWN"}"""))
+            assertTrue(zero is Event.Unknown && zero.kind == 0 && zero.conferenceId == CONF) { "$zero" }
+            // The old kinds still narrow conferenceId to a String.
+            val switched = Event.fromRaw(raw(7, """{"type":"switched","conferenceId":"$CONF"}""", ext = "bob"))
+            val narrowed: String = (switched as Event.Switched).conferenceId
+            assertEq(CONF, narrowed, "switched conference")
         }
 
         test("values: mini JSON reader") {
