@@ -138,7 +138,10 @@ impl Platform {
     /// user. In a protected conference the inviter needs INVITE. Nobody but
     /// the owner and holders of UPDATE_PERMISSIONS may grant what they do not
     /// hold themselves (the default set counts as granted), protected or not.
-    /// See [`plan_invites`] for re-invitations. The results say whom the
+    /// A re-invited participant keeps their set unless the inviter may change
+    /// permissions; re-admitting a KICKED one needs the owner, KICK or INVITE;
+    /// the owner is never invited (create again for a fresh owner token).
+    /// The results say whom the
     /// invitation reached; the invitees' tokens go to the invitees only.
     pub fn invite(
         &self,

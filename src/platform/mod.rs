@@ -4,8 +4,10 @@
 //!
 //! All state sits behind one `parking_lot` mutex. Every operation validates its
 //! whole input before it changes anything, so a refused operation leaves the
-//! platform as it was and sends no event. Events go into each session's queue;
-//! listeners (wake-up callbacks) are called after the lock is released.
+//! platform as it was and sends no event. Events go into each session's
+//! bounded queue ([`PlatformConfig::max_queued_events`]); listeners (wake-up
+//! callbacks) are called after the lock is released. Operations that issue
+//! tokens sign them before taking the lock and decide under it.
 
 mod conference;
 mod conferences;
@@ -149,10 +151,11 @@ pub struct ConferenceInfo {
 pub struct Created {
     /// The conference (new or existing).
     pub conference: ConferenceInfo,
-    /// False when the alias already named a live conference: no token was
-    /// issued and nobody was notified; invite instead.
+    /// False when the alias already named a live conference: nobody was
+    /// notified; invite instead.
     pub is_new: bool,
-    /// The owner's token with every permission (new protected conferences).
+    /// The owner's token with every permission: for a new protected
+    /// conference, or a fresh one when its owner creates it again.
     pub owner_token: Option<String>,
 }
 

@@ -21,7 +21,7 @@
 //!   stranger; 400 in an unprotected conference). Connected ones also get
 //!   `tokenRefreshed`. This is how an app server hands a user (the owner
 //!   included) a new token once theirs expired.
-//! - One request lists at most [`super::MAX_INVITEES_PER_REQUEST`]
+//! - One request lists at most [`crate::platform::MAX_INVITEES_PER_REQUEST`]
 //!   participants (400 beyond). Tokens are signed before the platform's lock
 //!   is taken and the answer is encoded after it is released.
 //! - `kick` and `DELETE` answer 204 with an empty body.
