@@ -93,9 +93,15 @@ fn sdk_path(s: &mut Story) -> Res {
 
     step("Creating \"Team-Sync\" again returns the same conference, marked not new");
     let again = s.platform.create_conference(alice, "Team-Sync", options)?;
-    assert!(!again.is_new && again.owner_token.is_none());
+    assert!(!again.is_new);
     assert_eq!(again.conference.id, conf);
-    say("same ID, no new token, nobody notified");
+    let fresh = again
+        .owner_token
+        .ok_or("its owner gets a fresh owner token")?;
+    say(&format!(
+        "same ID, nobody notified; Alice (the owner) gets a fresh owner token {}",
+        short(&fresh)
+    ));
 
     step("Alice joins with her owner token; her host reports the media connected");
     let joined = s.platform.join(alice, conf, Some(&owner_token))?;
@@ -399,6 +405,15 @@ fn rest_path(s: &mut Story) -> Res {
         team_sync.present_count
     ));
     assert_eq!(team_sync.present_count, 1);
+
+    step("Hours later Alice is still on air: before her token expires she gets a fresh one");
+    let due = team_sync.created_at + team_sync.token_ttl_secs - 300;
+    s.clock.set(due);
+    s.platform.expire_conferences();
+    let events = s.show_events(&[alice])?;
+    assert!(events[0]
+        .iter()
+        .any(|e| matches!(&*e.kind, EventKind::TokenRefreshed { .. })));
     Ok(())
 }
 

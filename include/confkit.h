@@ -18,22 +18,6 @@
 #include <stdint.h>
 
 /**
- * Most invitees (or participants) one request may list, SDK or REST; more is
- * refused with `INVALID_ARGUMENT` (400) before anything is done.
- */
-#define MAX_INVITEES_PER_REQUEST 10000
-
-/**
- * Default cap of a session's event queue.
- */
-#define DEFAULT_MAX_QUEUED_EVENTS 1024
-
-/**
- * Default lead time of a token refresh: 5 minutes before expiry.
- */
-#define DEFAULT_TOKEN_REFRESH_LEAD_SECS (5 * 60)
-
-/**
  * The library's major version.
  */
 #define CONFKIT_VERSION_MAJOR 0
@@ -153,6 +137,22 @@
  * Participant status code: the connection failed.
  */
 #define CONFKIT_PARTICIPANT_STATUS_ERROR 8
+
+/**
+ * Most invitees (or participants) one request may list; more is refused
+ * with `CONFKIT_STATUS_INVALID_ARGUMENT`.
+ */
+#define CONFKIT_MAX_INVITEES_PER_REQUEST 10000
+
+/**
+ * Default cap of a session's event queue.
+ */
+#define CONFKIT_DEFAULT_MAX_QUEUED_EVENTS 1024
+
+/**
+ * Default lead time of a token refresh, in seconds.
+ */
+#define CONFKIT_DEFAULT_TOKEN_REFRESH_LEAD_SECS 300
 
 /**
  * `confkit_event_kind`: the conference the user created exists.
@@ -337,6 +337,18 @@ typedef struct confkit_platform_options {
    * Lifetime of an empty conference in seconds (default 1 hour).
    */
   uint64_t empty_ttl_secs;
+  /**
+   * Most events a session's queue holds (default
+   * `CONFKIT_DEFAULT_MAX_QUEUED_EVENTS`; at least 2). On overflow the oldest
+   * are dropped and one `CONFKIT_EVENT_EVENTS_MISSED` stands for them.
+   */
+  uint64_t max_queued_events;
+  /**
+   * Seconds before a connected participant's token expires when the
+   * platform sends a fresh one (default
+   * `CONFKIT_DEFAULT_TOKEN_REFRESH_LEAD_SECS`; at most half the lifetime).
+   */
+  uint64_t token_refresh_lead_secs;
 } confkit_platform_options;
 
 /**

@@ -96,7 +96,29 @@ pub struct confkit_platform_options {
     pub leeway_secs: u64,
     /// Lifetime of an empty conference in seconds (default 1 hour).
     pub empty_ttl_secs: u64,
+    /// Most events a session's queue holds (default
+    /// `CONFKIT_DEFAULT_MAX_QUEUED_EVENTS`; at least 2). On overflow the oldest
+    /// are dropped and one `CONFKIT_EVENT_EVENTS_MISSED` stands for them.
+    pub max_queued_events: u64,
+    /// Seconds before a connected participant's token expires when the
+    /// platform sends a fresh one (default
+    /// `CONFKIT_DEFAULT_TOKEN_REFRESH_LEAD_SECS`; at most half the lifetime).
+    pub token_refresh_lead_secs: u64,
 }
+
+/// Most invitees (or participants) one request may list; more is refused
+/// with `CONFKIT_STATUS_INVALID_ARGUMENT`.
+pub const CONFKIT_MAX_INVITEES_PER_REQUEST: usize = 10000;
+/// Default cap of a session's event queue.
+pub const CONFKIT_DEFAULT_MAX_QUEUED_EVENTS: u64 = 1024;
+/// Default lead time of a token refresh, in seconds.
+pub const CONFKIT_DEFAULT_TOKEN_REFRESH_LEAD_SECS: u64 = 300;
+const _: () = assert!(
+    CONFKIT_MAX_INVITEES_PER_REQUEST == crate::platform::MAX_INVITEES_PER_REQUEST
+        && CONFKIT_DEFAULT_MAX_QUEUED_EVENTS as usize == crate::platform::DEFAULT_MAX_QUEUED_EVENTS
+        && CONFKIT_DEFAULT_TOKEN_REFRESH_LEAD_SECS
+            == crate::platform::DEFAULT_TOKEN_REFRESH_LEAD_SECS
+);
 
 unsafe fn new_platform(
     signing_seed: *const u8,
@@ -128,6 +150,12 @@ unsafe fn new_platform(
         }
         if o.empty_ttl_secs != 0 {
             config.empty_ttl_secs = o.empty_ttl_secs;
+        }
+        if o.max_queued_events != 0 {
+            config.max_queued_events = usize::try_from(o.max_queued_events).unwrap_or(usize::MAX);
+        }
+        if o.token_refresh_lead_secs != 0 {
+            config.token_refresh_lead_secs = o.token_refresh_lead_secs;
         }
     }
     Ok(confkit_platform {

@@ -439,7 +439,7 @@ static void protected_flow(const confkit_platform *platform, const confkit_clock
      * fresh one (token refreshed): token, same permissions, its expiry. The
      * tokens were issued at T0 with the default 3-hour lifetime; the refresh
      * lead is 5 minutes. */
-    CHECK_OK(confkit_clock_set(clock, T0 + 3 * 3600 - DEFAULT_TOKEN_REFRESH_LEAD_SECS - 1, ERR));
+    CHECK_OK(confkit_clock_set(clock, T0 + 3 * 3600 - CONFKIT_DEFAULT_TOKEN_REFRESH_LEAD_SECS - 1, ERR));
     CHECK_OK(confkit_platform_expire_conferences(platform, NULL, ERR));
     CHECK_EQ_U64(pending(bob), 0);
     CHECK_OK(confkit_clock_advance(clock, 1, ERR));
@@ -453,7 +453,7 @@ static void protected_flow(const confkit_platform *platform, const confkit_clock
     CHECK(tr->has_token);
     CHECK(strcmp(tr->token, bob_token3) != 0);
     CHECK_EQ_U64(tr->perms, bob_perms);
-    CHECK_EQ_U64(tr->expires_at, T0 + 3 * 3600 - DEFAULT_TOKEN_REFRESH_LEAD_SECS + 3 * 3600);
+    CHECK_EQ_U64(tr->expires_at, T0 + 3 * 3600 - CONFKIT_DEFAULT_TOKEN_REFRESH_LEAD_SECS + 3 * 3600);
     CHECK(!tr->has_ext && !tr->has_alias);
     CHECK_EQ_I64(tr->old_status, -1);
     CHECK_EQ_I64(tr->new_status, -1);
@@ -672,7 +672,7 @@ static void overflow_flow(const confkit_platform *platform) {
                                            ERR));
         CHECK_OK(confkit_conference_report(host, SV(room), CONFKIT_REPORT_RECOVERED, NULL, ERR));
     }
-    CHECK_EQ_U64(pending(lurker), DEFAULT_MAX_QUEUED_EVENTS);
+    CHECK_EQ_U64(pending(lurker), CONFKIT_DEFAULT_MAX_QUEUED_EVENTS);
 
     confkit_event *e = NULL;
     CHECK_OK(confkit_session_next_event(lurker, &e, ERR));
@@ -691,7 +691,7 @@ static void overflow_flow(const confkit_platform *platform) {
     const uint64_t first_available = confkit_event_first_available_sequence(e);
     CHECK_EQ_U64(first_available, marker_seq + 1);
     /* 1400 events were queued: the newest 1023 are kept behind the marker. */
-    CHECK_EQ_U64(marker_seq, last_taken + 1400 - (DEFAULT_MAX_QUEUED_EVENTS - 1));
+    CHECK_EQ_U64(marker_seq, last_taken + 1400 - (CONFKIT_DEFAULT_MAX_QUEUED_EVENTS - 1));
     const char *json = confkit_event_json(e);
     CHECK_CONTAINS(json, "\"type\":\"eventsMissed\"");
     char want[96];
@@ -718,7 +718,7 @@ static void overflow_flow(const confkit_platform *platform) {
         expect++;
         rest++;
     }
-    CHECK_EQ_U64(rest, DEFAULT_MAX_QUEUED_EVENTS - 1);
+    CHECK_EQ_U64(rest, CONFKIT_DEFAULT_MAX_QUEUED_EVENTS - 1);
 
     CHECK_OK(confkit_conference_terminate(host, SV(room), ERR));
     confkit_session_free(lurker);
@@ -727,6 +727,35 @@ static void overflow_flow(const confkit_platform *platform) {
 }
 
 /* ---- listener ----------------------------------------------------------- */
+
+/* The queue cap is a platform option: 4 here. */
+static void small_queue_flow(confkit_clock *clock, const uint8_t *seed) {
+    confkit_platform_options opts = {0};
+    opts.max_queued_events = 4;
+    opts.token_refresh_lead_secs = 60;
+    confkit_platform *p = NULL;
+    CHECK_OK(confkit_platform_new_with(seed, STR("k2"), clock, &opts, &p, ERR));
+    confkit_session *host = open_session(p, "host", "Host", NULL);
+    confkit_session *lurker = open_session(p, "lurker", "Lurker", NULL);
+    char *room = create_open(host, "Small Queue", NULL);
+    CHECK_OK(confkit_conference_join(host, SV(room), NULL, 0, NULL, ERR));
+    CHECK_OK(confkit_conference_report(host, SV(room), CONFKIT_REPORT_CONNECTED, NULL, ERR));
+    CHECK_OK(confkit_conference_join(lurker, SV(room), NULL, 0, NULL, ERR));
+    for (int i = 0; i < 10; i++) {
+        CHECK_OK(confkit_conference_report(host, SV(room), CONFKIT_REPORT_MEDIA_TROUBLE, NULL,
+                                           ERR));
+        CHECK_OK(confkit_conference_report(host, SV(room), CONFKIT_REPORT_RECOVERED, NULL, ERR));
+    }
+    CHECK_EQ_U64(pending(lurker), 4);
+    confkit_event *e = NULL;
+    CHECK_OK(confkit_session_next_event(lurker, &e, ERR));
+    CHECK_EQ_I64(confkit_event_kind(e), CONFKIT_EVENT_EVENTS_MISSED);
+    confkit_event_free(e);
+    free(room);
+    confkit_session_free(host);
+    confkit_session_free(lurker);
+    confkit_platform_free(p);
+}
 
 static void listener_flow(const confkit_platform *platform, const confkit_session *alice,
                           confkit_session *carol) {
@@ -954,6 +983,7 @@ int main(void) {
     open_flow(platform, clock, alice, bob);
     listener_flow(platform, alice, carol);
     overflow_flow(platform);
+    small_queue_flow(clock, seed);
     threads_flow(platform);
 
     CHECK_OK(confkit_session_close(alice, ERR));

@@ -72,7 +72,7 @@ class Clock:
     def __del__(self):
         if getattr(self, 'h', None): L.confkit_clock_free(self.h)
 
-class POpts(C.Structure): _fields_=[("token_ttl_secs",C.c_uint64),("leeway_secs",C.c_uint64),("empty_ttl_secs",C.c_uint64)]
+class POpts(C.Structure): _fields_=[("token_ttl_secs",C.c_uint64),("leeway_secs",C.c_uint64),("empty_ttl_secs",C.c_uint64),("max_queued_events",C.c_uint64),("token_refresh_lead_secs",C.c_uint64)]
 class COpts(C.Structure): _fields_=[("is_protected",C.c_bool),("audio_only",C.c_bool),("participant_limit",C.c_uint32),("empty_ttl_secs",C.c_uint64),("token_ttl_secs",C.c_uint64)]
 
 class Platform:

@@ -19,11 +19,22 @@ public final class Platform: @unchecked Sendable {
         public var leewaySeconds: UInt64
         /// Lifetime of an empty conference in seconds (0: 1 hour).
         public var emptyConferenceTTLSeconds: UInt64
+        /// Most events a session's queue holds (0: 1,024); on overflow the
+        /// oldest go and one `.eventsMissed` stands for them.
+        public var maxQueuedEvents: UInt64
+        /// Seconds before a connected participant's token expires when a
+        /// fresh one is sent (0: 300).
+        public var tokenRefreshLeadSeconds: UInt64
 
-        public init(tokenTTLSeconds: UInt64 = 0, leewaySeconds: UInt64 = 0, emptyConferenceTTLSeconds: UInt64 = 0) {
+        public init(
+            tokenTTLSeconds: UInt64 = 0, leewaySeconds: UInt64 = 0, emptyConferenceTTLSeconds: UInt64 = 0,
+            maxQueuedEvents: UInt64 = 0, tokenRefreshLeadSeconds: UInt64 = 0
+        ) {
             self.tokenTTLSeconds = tokenTTLSeconds
             self.leewaySeconds = leewaySeconds
             self.emptyConferenceTTLSeconds = emptyConferenceTTLSeconds
+            self.maxQueuedEvents = maxQueuedEvents
+            self.tokenRefreshLeadSeconds = tokenRefreshLeadSeconds
         }
     }
 
@@ -54,6 +65,8 @@ public final class Platform: @unchecked Sendable {
             o.token_ttl_secs = options.tokenTTLSeconds
             o.leeway_secs = options.leewaySeconds
             o.empty_ttl_secs = options.emptyConferenceTTLSeconds
+            o.max_queued_events = options.maxQueuedEvents
+            o.token_refresh_lead_secs = options.tokenRefreshLeadSeconds
             cOptions = o
         }
         let clockHandle: OpaquePointer? = clock?.handle

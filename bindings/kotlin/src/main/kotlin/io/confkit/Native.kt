@@ -67,11 +67,15 @@ class ConferenceOptionsStruct : Structure() {
 }
 
 /** `struct confkit_platform_options`, passed by pointer. */
-@Structure.FieldOrder("token_ttl_secs", "leeway_secs", "empty_ttl_secs")
+@Structure.FieldOrder(
+    "token_ttl_secs", "leeway_secs", "empty_ttl_secs", "max_queued_events", "token_refresh_lead_secs"
+)
 class PlatformOptionsStruct : Structure() {
     @JvmField var token_ttl_secs: Long = 0
     @JvmField var leeway_secs: Long = 0
     @JvmField var empty_ttl_secs: Long = 0
+    @JvmField var max_queued_events: Long = 0
+    @JvmField var token_refresh_lead_secs: Long = 0
 }
 
 /** `confkit_listener_fn`: `void (*)(void *user_data, uint64_t session_id)`. */

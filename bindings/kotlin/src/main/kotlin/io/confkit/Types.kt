@@ -99,16 +99,25 @@ data class PlatformOptions @JvmOverloads constructor(
     /** Clock leeway for token checks in seconds (default 60). */
     val leewaySecs: Long = 0,
     /** Lifetime of an empty conference in seconds (default 1 hour). */
-    val emptyTtlSecs: Long = 0
+    val emptyTtlSecs: Long = 0,
+    /** Most events a session's queue holds (default 1,024); on overflow the oldest go and one [Event.EventsMissed] stands for them. */
+    val maxQueuedEvents: Long = 0,
+    /** Seconds before a connected participant's token expires when a fresh one is sent (default 300). */
+    val tokenRefreshLeadSecs: Long = 0
 ) {
     init {
-        require(tokenTtlSecs >= 0 && leewaySecs >= 0 && emptyTtlSecs >= 0) { "durations must not be negative" }
+        require(tokenTtlSecs >= 0 && leewaySecs >= 0 && emptyTtlSecs >= 0 && tokenRefreshLeadSecs >= 0) {
+            "durations must not be negative"
+        }
+        require(maxQueuedEvents >= 0) { "maxQueuedEvents must not be negative" }
     }
 
     internal fun toNative(): PlatformOptionsStruct = PlatformOptionsStruct().also {
         it.token_ttl_secs = tokenTtlSecs
         it.leeway_secs = leewaySecs
         it.empty_ttl_secs = emptyTtlSecs
+        it.max_queued_events = maxQueuedEvents
+        it.token_refresh_lead_secs = tokenRefreshLeadSecs
     }
 }
 
