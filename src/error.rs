@@ -1,7 +1,39 @@
 //! Stable error codes shared by the REST interface (`error_code`) and the C ABI
 //! (`confkit_status`). Values are never renumbered or reused.
 
+use serde::{Deserialize, Serialize};
+
 use crate::token::TokenError;
+
+/// An error as REST bodies and wire replies carry it: the stable code, its
+/// name and a description for people. One mapping for every adapter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// [`ErrorCode::value`].
+    pub error_code: i32,
+    /// [`ErrorCode::name`].
+    pub error_reason: String,
+    /// What went wrong, for logs and developers.
+    pub error_description: String,
+}
+
+impl ErrorBody {
+    /// The body for `code` with a description.
+    #[must_use]
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        ErrorBody {
+            error_code: code.value(),
+            error_reason: code.name().to_owned(),
+            error_description: description.into(),
+        }
+    }
+
+    /// The code, if it is one this library knows.
+    #[must_use]
+    pub fn code(&self) -> Option<ErrorCode> {
+        ErrorCode::from_value(self.error_code)
+    }
+}
 
 /// A stable error code. 0 is success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

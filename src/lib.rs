@@ -44,6 +44,7 @@ pub mod error;
 pub mod event;
 mod expiring;
 pub mod platform;
+pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ErrorCode;

@@ -135,9 +135,9 @@ impl Conference {
         self.version
     }
 
-    /// Makes room for `additional` more participants at once.
+    /// Makes room for `additional` more participants in the index at once
+    /// (the participant list grows by doubling, as it would anyway).
     pub fn reserve(&mut self, additional: usize) {
-        self.participants.reserve(additional);
         self.index.reserve(additional);
     }
 

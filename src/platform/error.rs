@@ -104,6 +104,12 @@ pub enum PlatformError {
     Transition(#[from] TransitionError),
 }
 
+impl From<&PlatformError> for crate::error::ErrorBody {
+    fn from(e: &PlatformError) -> Self {
+        crate::error::ErrorBody::new(e.code(), e.to_string())
+    }
+}
+
 impl PlatformError {
     /// The stable code (also the REST `error_code` and the C status).
     #[must_use]

@@ -246,7 +246,13 @@ struct Session {
     listener: Option<Listener>,
     /// Conferences this session is connected to.
     joined: HashSet<ConferenceId>,
+    /// Replies to the session's latest requests, by request id, oldest
+    /// first; `None` while the request runs (see [`Platform::run_once`]).
+    replies: VecDeque<RememberedReply>,
 }
+
+/// A request id and its reply (`None` while the request runs).
+type RememberedReply = (Box<str>, Option<Arc<[u8]>>);
 
 impl Session {
     /// Queues an event with the next sequence number. Beyond `cap` events the

@@ -40,7 +40,7 @@ use super::conference::Conference;
 use super::invitations::{check_update, plan_again, plan_invites};
 use super::tokens::check_count;
 use super::{ConferenceOptions, Delivery, Invited, Invitee, Platform, PlatformError, TokenRequest};
-use crate::error::ErrorCode;
+use crate::error::{ErrorBody, ErrorCode};
 use crate::identity::{Alias, ConferenceId, ExternalId, ParticipantInfo};
 use crate::lifecycle::LifecycleEvent;
 use crate::permissions::PermissionSet;
@@ -77,20 +77,19 @@ impl RestResponse {
     }
 
     fn error(code: ErrorCode, status: u16, description: &str) -> Self {
-        let body = json!({
-            "error_code": code.value(),
-            "error_reason": code.name(),
-            "error_description": description,
-        });
+        let body = ErrorBody::new(code, description);
         RestResponse {
             status,
-            body: body.to_string(),
+            body: serde_json::to_string(&body).unwrap_or_default(),
         }
     }
 
     fn from_error(e: &PlatformError) -> Self {
-        let code = e.code();
-        Self::error(code, code.http_status(), &e.to_string())
+        let body = ErrorBody::from(e);
+        RestResponse {
+            status: e.code().http_status(),
+            body: serde_json::to_string(&body).unwrap_or_default(),
+        }
     }
 }
 

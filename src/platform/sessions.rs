@@ -21,6 +21,7 @@ impl Platform {
                 next_sequence: 1,
                 listener: None,
                 joined: HashSet::new(),
+                replies: VecDeque::new(),
             },
         );
         sid
@@ -64,6 +65,56 @@ impl Platform {
     /// How many events wait in a session's queue.
     pub fn pending_events(&self, sid: SessionId) -> Result<usize> {
         Ok(self.state.lock().session(sid)?.queue.len())
+    }
+
+    /// Runs `f` at most once per request id of a session and remembers its
+    /// reply (opaque bytes): a repeat of one of the session's last `remember`
+    /// ids gets the first reply without running again, and a repeat that
+    /// arrives while the first still runs is refused. What an adapter uses to
+    /// make retransmissions harmless.
+    pub fn run_once(
+        &self,
+        sid: SessionId,
+        request_id: &str,
+        remember: usize,
+        f: impl FnOnce() -> Vec<u8>,
+    ) -> Result<Arc<[u8]>> {
+        {
+            let mut st = self.state.lock();
+            let session = st.session_mut(sid)?;
+            match session.replies.iter().find(|(id, _)| &**id == request_id) {
+                Some((_, Some(reply))) => return Ok(Arc::clone(reply)),
+                Some((_, None)) => {
+                    return Err(PlatformError::InvalidInput(format!(
+                        "request {request_id:?} is still running"
+                    )))
+                }
+                None => {}
+            }
+            session.replies.push_back((request_id.into(), None));
+            while session.replies.len() > remember.max(1) {
+                // Forget the oldest finished reply (a running one stays).
+                match session.replies.iter().position(|(_, r)| r.is_some()) {
+                    Some(i) => {
+                        session.replies.remove(i);
+                    }
+                    None => break,
+                }
+            }
+        }
+        let reply: Arc<[u8]> = f().into();
+        let mut st = self.state.lock();
+        // The session may have been closed meanwhile: the reply still goes out.
+        if let Ok(session) = st.session_mut(sid) {
+            if let Some(slot) = session
+                .replies
+                .iter_mut()
+                .find(|(id, r)| &**id == request_id && r.is_none())
+            {
+                slot.1 = Some(Arc::clone(&reply));
+            }
+        }
+        Ok(reply)
     }
 
     /// Sets (or clears) the session's wake-up listener.

@@ -1,0 +1,472 @@
+//! The protocol's messages and their encoding.
+//!
+//! Device → server: a [`Request`] (`{"v":1,"id":"…","type":"join",…}`), one
+//! type per SDK operation. Server → device: a reply to each request
+//! (`{"v":1,"type":"reply","id":"…","result":{…}}` or `…,"error":{…}}`) and the
+//! session's events (`{"v":1,"type":"event","sequence":7,"conferenceId":"…",
+//! "event":{"type":"participantAdded",…}}`).
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use super::{VersionSeen, WireError, MAX_MESSAGE_BYTES, MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION};
+use crate::error::ErrorBody;
+use crate::event::{Event, EventKind};
+use crate::identity::{ConferenceId, ExternalId};
+use crate::permissions::PermissionSet;
+
+/// The id a device gives a request: 1 to [`MAX_REQUEST_ID_BYTES`] bytes, no
+/// control characters. The reply carries it back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct RequestId(String);
+
+impl RequestId {
+    /// Checks and wraps a request id.
+    pub fn new(id: impl Into<String>) -> Result<Self, WireError> {
+        let id = id.into();
+        if id.is_empty() || id.len() > MAX_REQUEST_ID_BYTES {
+            return Err(WireError::Invalid(format!(
+                "id must be 1 to {MAX_REQUEST_ID_BYTES} bytes, not {}",
+                id.len()
+            )));
+        }
+        if id.chars().any(char::is_control) {
+            return Err(WireError::Invalid("id has a control character".into()));
+        }
+        Ok(RequestId(id))
+    }
+
+    /// The id as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A request from a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Chosen by the device; a retransmission reuses it.
+    pub id: RequestId,
+    /// What to do.
+    pub op: Op,
+}
+
+/// What the media layer reports (`mediaState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MediaState {
+    /// The media connection is up (CONNECTING or INACTIVE → ON_AIR).
+    Connected,
+    /// It failed (→ ERROR).
+    Failure,
+    /// Trouble (ON_AIR → WARNING).
+    Warning,
+    /// The trouble is over (WARNING → ON_AIR).
+    Recovered,
+}
+
+/// One invitee of an `invite` request: an object, never an array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireInvitee {
+    /// Who.
+    pub external_id: ExternalId,
+    /// What they may do; absent for the default set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<PermissionSet>,
+}
+
+impl<'de> Deserialize<'de> for WireInvitee {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WireInvitee;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an invitee object {\"externalId\": …, \"permissions\": […]}")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireInvitee, A::Error> {
+                let mut external_id = None;
+                let mut permissions = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "externalId" if external_id.is_none() => {
+                            external_id = Some(map.next_value()?);
+                        }
+                        "permissions" if permissions.is_none() => {
+                            permissions = Some(map.next_value()?);
+                        }
+                        "externalId" | "permissions" => {
+                            return Err(de::Error::custom(format!("{key} is given twice")));
+                        }
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WireInvitee {
+                    external_id: external_id
+                        .ok_or_else(|| de::Error::missing_field("externalId"))?,
+                    permissions,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The operations a device asks for, one per SDK operation. Conference IDs
+/// are text here and checked when the request runs (one spelling only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Op {
+    /// Create a conference (or find the live one with this alias).
+    Create {
+        /// The alias.
+        alias: String,
+        /// Whether joining needs a token.
+        #[serde(default)]
+        protected: bool,
+        /// Audio only.
+        #[serde(default)]
+        audio_only: bool,
+        /// Most participants at once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participant_limit: Option<u32>,
+        /// Seconds an empty conference lives.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        empty_ttl_secs: Option<u64>,
+        /// Lifetime of the conference's tokens.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_ttl_secs: Option<u64>,
+    },
+    /// Look a live conference up by ID or alias.
+    Fetch {
+        /// Its ID (wins over the alias).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conference_id: Option<String>,
+        /// Its alias.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alias: Option<String>,
+    },
+    /// Join as a user.
+    Join {
+        /// The conference.
+        conference_id: String,
+        /// The access token (protected conferences).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+    },
+    /// Join as a listener.
+    Listen {
+        /// The conference.
+        conference_id: String,
+        /// The access token (protected conferences).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+    },
+    /// Report what the media layer saw.
+    MediaState {
+        /// The conference.
+        conference_id: String,
+        /// The new state.
+        state: MediaState,
+    },
+    /// Leave the conference.
+    Leave {
+        /// The conference.
+        conference_id: String,
+    },
+    /// Decline the invitation.
+    Decline {
+        /// The conference.
+        conference_id: String,
+    },
+    /// Invite one or many users.
+    Invite {
+        /// The conference.
+        conference_id: String,
+        /// Who, each with or without permissions.
+        invitees: Vec<WireInvitee>,
+    },
+    /// Remove a participant.
+    Kick {
+        /// The conference.
+        conference_id: String,
+        /// Who.
+        external_id: ExternalId,
+    },
+    /// Replace a participant's permissions.
+    UpdatePermissions {
+        /// The conference.
+        conference_id: String,
+        /// Whose.
+        external_id: ExternalId,
+        /// The new set.
+        permissions: PermissionSet,
+    },
+    /// End the conference (its owner).
+    Terminate {
+        /// The conference.
+        conference_id: String,
+    },
+    /// Nothing but "this device is still here".
+    KeepAlive {},
+}
+
+/// The `type` of every request of this protocol version.
+pub const REQUEST_TYPES: [&str; 12] = [
+    "create",
+    "fetch",
+    "join",
+    "listen",
+    "mediaState",
+    "leave",
+    "decline",
+    "invite",
+    "kick",
+    "updatePermissions",
+    "terminate",
+    "keepAlive",
+];
+
+impl Op {
+    /// The stable `type` name.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Op::Create { .. } => "create",
+            Op::Fetch { .. } => "fetch",
+            Op::Join { .. } => "join",
+            Op::Listen { .. } => "listen",
+            Op::MediaState { .. } => "mediaState",
+            Op::Leave { .. } => "leave",
+            Op::Decline { .. } => "decline",
+            Op::Invite { .. } => "invite",
+            Op::Kick { .. } => "kick",
+            Op::UpdatePermissions { .. } => "updatePermissions",
+            Op::Terminate { .. } => "terminate",
+            Op::KeepAlive {} => "keepAlive",
+        }
+    }
+}
+
+impl Request {
+    /// The request as wire bytes (what a device sends).
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut value = serde_json::to_value(&self.op).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert("v".into(), Value::from(PROTOCOL_VERSION));
+            map.insert("id".into(), Value::from(self.id.as_str()));
+        }
+        serde_json::to_vec(&value).unwrap_or_default()
+    }
+
+    /// Reads a request. On failure, also returns the request id when it
+    /// could be read, so the error reply can carry it.
+    pub fn parse(bytes: &[u8]) -> Result<Request, (Option<RequestId>, WireError)> {
+        let mut map = object(bytes).map_err(|e| (None, e))?;
+        let id = match map.remove("id") {
+            Some(Value::String(s)) => RequestId::new(s).map_err(|e| (None, e))?,
+            Some(_) => return Err((None, WireError::Invalid("id must be a string".into()))),
+            None => return Err((None, WireError::Invalid("id is missing".into()))),
+        };
+        let fail = |e| Err((Some(id.clone()), e));
+        if let Err(e) = check_version(&map) {
+            return fail(e);
+        }
+        match map.get("type") {
+            Some(Value::String(t)) if REQUEST_TYPES.contains(&t.as_str()) => {}
+            Some(Value::String(t)) => return fail(WireError::UnknownType(t.clone())),
+            _ => return fail(WireError::Invalid("type must be a string".into())),
+        }
+        match Op::deserialize(Value::Object(map)) {
+            Ok(op) => Ok(Request { id, op }),
+            Err(e) => {
+                let msg = e.to_string();
+                match msg.strip_prefix("unknown permission name ") {
+                    Some(name) => fail(WireError::UnknownPermission(
+                        name.trim_matches('"').to_owned(),
+                    )),
+                    None => fail(WireError::Invalid(msg)),
+                }
+            }
+        }
+    }
+}
+
+/// A message from the server, as a device reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerMessage {
+    /// The answer to a request.
+    Reply {
+        /// The request's id (`None` when the request was too broken to have one).
+        id: Option<String>,
+        /// The result object, or the error.
+        outcome: Result<Value, ErrorBody>,
+    },
+    /// One of the session's events.
+    Event(IncomingEvent),
+}
+
+/// An event as read from the wire. A type this library does not know is kept
+/// as `kind: None` with its name, so a reader can skip it and still count its
+/// sequence number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingEvent {
+    /// Its per-session sequence number.
+    pub sequence: u64,
+    /// The conference it is about (absent for `eventsMissed`).
+    pub conference_id: Option<ConferenceId>,
+    /// The `type` of the event.
+    pub type_name: String,
+    /// The event, if this library knows its type.
+    pub kind: Option<EventKind>,
+}
+
+impl ServerMessage {
+    /// Reads a server message.
+    pub fn parse(bytes: &[u8]) -> Result<ServerMessage, WireError> {
+        let mut map = object(bytes)?;
+        check_version(&map)?;
+        match map.get("type").and_then(Value::as_str) {
+            Some("reply") => {
+                let id = match map.remove("id") {
+                    Some(Value::String(s)) => Some(s),
+                    Some(Value::Null) | None => None,
+                    Some(_) => return Err(WireError::Invalid("id must be a string".into())),
+                };
+                let outcome = match (map.remove("result"), map.remove("error")) {
+                    (Some(Value::Object(r)), None) => Ok(Value::Object(r)),
+                    (None, Some(e)) => Err(ErrorBody::deserialize(e)
+                        .map_err(|e| WireError::Invalid(format!("error: {e}")))?),
+                    _ => {
+                        return Err(WireError::Invalid(
+                            "a reply has either a result object or an error".into(),
+                        ))
+                    }
+                };
+                Ok(ServerMessage::Reply { id, outcome })
+            }
+            Some("event") => {
+                let sequence = map
+                    .get("sequence")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| WireError::Invalid("sequence must be a whole number".into()))?;
+                let conference_id = match map.get("conferenceId") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) => Some(
+                        ConferenceId::parse(s)
+                            .map_err(|e| WireError::Invalid(format!("conferenceId: {e}")))?,
+                    ),
+                    Some(_) => {
+                        return Err(WireError::Invalid("conferenceId must be a string".into()))
+                    }
+                };
+                let event = match map.remove("event") {
+                    Some(Value::Object(e)) => e,
+                    _ => return Err(WireError::Invalid("event must be an object".into())),
+                };
+                let type_name = event
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| WireError::Invalid("event.type must be a string".into()))?
+                    .to_owned();
+                let kind = EventKind::deserialize(Value::Object(event)).ok();
+                Ok(ServerMessage::Event(IncomingEvent {
+                    sequence,
+                    conference_id,
+                    type_name,
+                    kind,
+                }))
+            }
+            Some(other) => Err(WireError::UnknownType(other.to_owned())),
+            None => Err(WireError::Invalid("type must be a string".into())),
+        }
+    }
+}
+
+/// A reply with a result object.
+#[must_use]
+pub fn reply_ok(id: &RequestId, result: Value) -> Vec<u8> {
+    let result = match result {
+        Value::Object(m) => Value::Object(m),
+        _ => Value::Object(Map::new()),
+    };
+    encode(&serde_json::json!({
+        "v": PROTOCOL_VERSION, "type": "reply", "id": id.as_str(), "result": result,
+    }))
+}
+
+/// A reply with an error (`id` is `None` when the request had none).
+#[must_use]
+pub fn reply_error(id: Option<&RequestId>, error: &ErrorBody) -> Vec<u8> {
+    encode(&serde_json::json!({
+        "v": PROTOCOL_VERSION, "type": "reply", "id": id.map(RequestId::as_str), "error": error,
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventOut<'a> {
+    v: u64,
+    #[serde(rename = "type")]
+    message_type: &'static str,
+    sequence: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conference_id: Option<ConferenceId>,
+    event: &'a EventKind,
+}
+
+/// An event of the session as a wire message.
+#[must_use]
+pub fn event_message(e: &Event) -> Vec<u8> {
+    encode(&EventOut {
+        v: PROTOCOL_VERSION,
+        message_type: "event",
+        sequence: e.sequence,
+        conference_id: e.conference_id,
+        event: &e.kind,
+    })
+}
+
+fn encode(value: &impl Serialize) -> Vec<u8> {
+    // Maps with string keys, strings and numbers always serialize.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// The bytes as a JSON object, within the size cap.
+fn object(bytes: &[u8]) -> Result<Map<String, Value>, WireError> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(WireError::TooLarge {
+            len: bytes.len(),
+            max: MAX_MESSAGE_BYTES,
+        });
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(WireError::NotJson(
+            "the message must be a JSON object".into(),
+        )),
+        Err(e) => Err(WireError::NotJson(e.to_string())),
+    }
+}
+
+fn check_version(map: &Map<String, Value>) -> Result<(), WireError> {
+    match map.get("v").and_then(Value::as_u64) {
+        Some(PROTOCOL_VERSION) => Ok(()),
+        Some(n) => Err(WireError::UnsupportedVersion {
+            found: VersionSeen::Number(n),
+        }),
+        None => Err(WireError::UnsupportedVersion {
+            found: VersionSeen::Missing,
+        }),
+    }
+}

@@ -1,0 +1,182 @@
+//! The authority's side of the protocol: decode a device's request, call the
+//! platform's operation for the session, encode the reply; and the session's
+//! events as wire messages. Nothing here decides anything.
+
+use serde_json::{json, Value};
+
+use super::message::{self, MediaState, Op, Request};
+use super::REMEMBERED_REPLIES;
+use crate::error::ErrorBody;
+use crate::identity::ConferenceId;
+use crate::lifecycle::LifecycleEvent;
+use crate::platform::{ConferenceOptions, Delivery, Invitee, Joined, Platform, PlatformError};
+use crate::SessionId;
+
+impl Platform {
+    /// Answers one wire request from session `sid` (see `docs/PROTOCOL.md`).
+    /// Never fails: every problem is an error reply with the stable code,
+    /// reason and description REST and C use, and a refused request changes
+    /// nothing. A retransmission (same session, same request id, among its
+    /// last [`REMEMBERED_REPLIES`]) gets the first reply and does not run again.
+    #[must_use]
+    pub fn handle_message(&self, sid: SessionId, bytes: &[u8]) -> Vec<u8> {
+        let request = match Request::parse(bytes) {
+            Ok(r) => r,
+            Err((id, e)) => {
+                return message::reply_error(id.as_ref(), &ErrorBody::new(e.code(), e.to_string()))
+            }
+        };
+        let ran = self.run_once(sid, request.id.as_str(), REMEMBERED_REPLIES, || match self
+            .run_op(sid, &request.op)
+        {
+            Ok(result) => message::reply_ok(&request.id, result),
+            Err(e) => message::reply_error(Some(&request.id), &ErrorBody::from(&e)),
+        });
+        match ran {
+            Ok(reply) => reply.to_vec(),
+            Err(e) => message::reply_error(Some(&request.id), &ErrorBody::from(&e)),
+        }
+    }
+
+    /// Takes every queued event of a session as wire messages, oldest first.
+    pub fn drain_messages(&self, sid: SessionId) -> Result<Vec<Vec<u8>>, PlatformError> {
+        Ok(self
+            .drain_events(sid)?
+            .iter()
+            .map(message::event_message)
+            .collect())
+    }
+
+    fn run_op(&self, sid: SessionId, op: &Op) -> Result<Value, PlatformError> {
+        let conf = |id: &str| ConferenceId::parse(id).map_err(PlatformError::from);
+        match op {
+            Op::Create {
+                alias,
+                protected,
+                audio_only,
+                participant_limit,
+                empty_ttl_secs,
+                token_ttl_secs,
+            } => {
+                let options = ConferenceOptions {
+                    protected: *protected,
+                    empty_ttl_secs: *empty_ttl_secs,
+                    audio_only: *audio_only,
+                    participant_limit: *participant_limit,
+                    token_ttl_secs: *token_ttl_secs,
+                };
+                let created = self.create_conference(sid, alias, options)?;
+                Ok(json!({
+                    "conference": created.conference,
+                    "isNew": created.is_new,
+                    "ownerToken": created.owner_token,
+                }))
+            }
+            Op::Fetch {
+                conference_id,
+                alias,
+            } => {
+                // Only a session may ask (as for every request).
+                self.session_info(sid)?;
+                let info = match (conference_id, alias) {
+                    (Some(id), _) => self.conference(conf(id)?)?,
+                    (None, Some(alias)) => self.conference_by_alias(alias)?,
+                    (None, None) => {
+                        return Err(PlatformError::InvalidInput(
+                            "fetch needs a conferenceId or an alias".into(),
+                        ))
+                    }
+                };
+                Ok(json!({ "conference": info }))
+            }
+            Op::Join {
+                conference_id,
+                token,
+            } => joined(self.join(sid, conf(conference_id)?, token.as_deref())?),
+            Op::Listen {
+                conference_id,
+                token,
+            } => joined(self.listen(sid, conf(conference_id)?, token.as_deref())?),
+            Op::MediaState {
+                conference_id,
+                state,
+            } => {
+                let event = match state {
+                    MediaState::Connected => LifecycleEvent::Connected,
+                    MediaState::Failure => LifecycleEvent::Failure,
+                    MediaState::Warning => LifecycleEvent::MediaTrouble,
+                    MediaState::Recovered => LifecycleEvent::Recovered,
+                };
+                let status = self.report(sid, conf(conference_id)?, event)?;
+                Ok(json!({ "status": status }))
+            }
+            Op::Leave { conference_id } => {
+                self.leave(sid, conf(conference_id)?)?;
+                Ok(json!({}))
+            }
+            Op::Decline { conference_id } => {
+                self.decline(sid, conf(conference_id)?)?;
+                Ok(json!({}))
+            }
+            Op::Invite {
+                conference_id,
+                invitees,
+            } => {
+                let invitees: Vec<Invitee> = invitees
+                    .iter()
+                    .map(|i| Invitee::new(i.external_id.clone(), i.permissions))
+                    .collect();
+                let results = self.invite(sid, conf(conference_id)?, &invitees)?;
+                let results: Vec<Value> = results
+                    .iter()
+                    .map(|r| {
+                        let (delivery, sessions) = match r.delivery {
+                            Delivery::Delivered(n) => ("DELIVERED", n),
+                            Delivery::NoOpenSession => ("NO_OPEN_SESSION", 0),
+                            Delivery::NotRequested => ("NOT_REQUESTED", 0),
+                            Delivery::AlreadyInConference => ("ALREADY_IN_CONFERENCE", 0),
+                        };
+                        json!({
+                            "externalId": r.external_id,
+                            "delivery": delivery,
+                            "sessions": sessions,
+                            "permissions": r.permissions,
+                        })
+                    })
+                    .collect();
+                Ok(json!({ "results": results }))
+            }
+            Op::Kick {
+                conference_id,
+                external_id,
+            } => {
+                self.kick(sid, conf(conference_id)?, external_id)?;
+                Ok(json!({}))
+            }
+            Op::UpdatePermissions {
+                conference_id,
+                external_id,
+                permissions,
+            } => {
+                self.update_permissions(sid, conf(conference_id)?, external_id, *permissions)?;
+                Ok(json!({}))
+            }
+            Op::Terminate { conference_id } => {
+                self.terminate(sid, conf(conference_id)?)?;
+                Ok(json!({}))
+            }
+            Op::KeepAlive {} => {
+                self.session_info(sid)?;
+                Ok(json!({}))
+            }
+        }
+    }
+}
+
+fn joined(j: Joined) -> Result<Value, PlatformError> {
+    Ok(json!({
+        "status": j.status,
+        "permissions": j.permissions,
+        "switched": j.switched,
+    }))
+}
