@@ -43,7 +43,9 @@ pub mod clock;
 pub mod error;
 pub mod event;
 mod expiring;
+pub mod client;
 pub mod platform;
+pub mod snapshot;
 pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};

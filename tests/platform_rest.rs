@@ -489,8 +489,10 @@ fn permissions_endpoint_replaces_permissions_and_revokes_the_old_token() {
     let set = perms(&[P::Join, P::Invite]);
     assert_eq!(verify(&s.p, &new, s.conf).unwrap().permissions, set);
 
+    // bob gets his new token; everyone who sees bob (bob included) sees his
+    // new set (an addition on purpose: views must follow permission changes).
     let events = drain(&s.p, s.bob);
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), 2);
     assert_eq!(
         *events[0].kind,
         EventKind::PermissionsUpdated {
@@ -498,6 +500,10 @@ fn permissions_endpoint_replaces_permissions_and_revokes_the_old_token() {
             token: Some(new.clone())
         }
     );
+    assert_eq!(updates(&events[1..]), [("bob".into(), S::OnAir, S::OnAir)]);
+    let seen = drain(&s.p, s.alice);
+    assert_eq!(updates(&seen), [("bob".into(), S::OnAir, S::OnAir)]);
+    assert!(!seen.iter().any(|e| e.to_json().contains(&new)), "alice never sees bob's token");
     let (_, list) = get_participants(&s.p, s.conf);
     assert_eq!(list["participants"][1]["externalId"], "bob");
     assert_eq!(

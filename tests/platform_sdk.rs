@@ -659,14 +659,18 @@ fn update_permissions_requires_update_permissions_or_owner() {
     let token = permissions_token(&events).expect("a protected conference issues a new token");
     assert_eq!(verify(&room.p, &token, room.conf).unwrap().permissions, new);
     assert_eq!(
-        events.iter().map(|e| (*e.kind).clone()).collect::<Vec<_>>(),
-        [EventKind::PermissionsUpdated {
+        *events[0].kind,
+        EventKind::PermissionsUpdated {
             permissions: new,
             token: Some(token)
-        }]
+        }
     );
-    // The updater never sees the new token.
-    assert!(permissions_token(&drain(&room.p, dave)).is_none());
+    // Everyone who sees carol (carol too) sees her new set; nobody else
+    // gets her token.
+    assert_eq!(updates(&events[1..]), [("carol".into(), S::OnAir, S::OnAir)]);
+    let dave_saw = drain(&room.p, dave);
+    assert!(permissions_token(&dave_saw).is_none());
+    assert_eq!(updates(&dave_saw), [("carol".into(), S::OnAir, S::OnAir)]);
 
     let owner_set = perms(&[P::Join, P::Invite]);
     room.p
@@ -773,7 +777,7 @@ fn permission_update_revokes_the_old_token() {
         (claims.subject.as_str(), claims.permissions),
         ("bob", new_set)
     );
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), 2);
     assert_eq!(
         *events[0].kind,
         EventKind::PermissionsUpdated {
@@ -781,8 +785,11 @@ fn permission_update_revokes_the_old_token() {
             token: Some(new.clone())
         }
     );
-    // Only bob is told; bob stays in the conference.
-    assert_eq!(room.p.pending_events(room.alice), Ok(0));
+    // Only bob gets the token; alice's view of bob follows his new set (a
+    // change on purpose: every view must be derivable from its events).
+    let alice_saw = drain(&room.p, room.alice);
+    assert_eq!(updates(&alice_saw), [("bob".into(), S::OnAir, S::OnAir)]);
+    assert!(permissions_token(&alice_saw).is_none());
     let view = participant(&room.p, room.conf, "bob");
     assert_eq!((view.status, view.permissions), (S::OnAir, new_set));
 

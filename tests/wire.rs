@@ -82,9 +82,13 @@ fn the_seed_flow_over_bytes() {
     )
     .unwrap();
     assert_eq!(
-        joined,
-        json!({"status": "CONNECTING", "permissions": PermissionSet::ALL, "switched": false})
+        (&joined["status"], &joined["permissions"], &joined["switched"]),
+        (&json!("CONNECTING"), &json!(PermissionSet::ALL), &json!(false))
     );
+    // The reply carries the roster as of the session's events so far.
+    assert_eq!(joined["asOfSequence"], 1);
+    assert_eq!(joined["conference"]["participants"][0]["externalId"], "alice");
+    assert_eq!(joined["conference"]["token"], json!(owner_token));
     let on_air = send(
         &p,
         alice,
@@ -249,6 +253,7 @@ fn every_request_type_sent_twice_runs_once() {
             json!({"type": "mediaState", "conferenceId": other, "state": "FAILURE"}),
         ),
         (carol, json!({"type": "terminate", "conferenceId": other})),
+        (alice, json!({"type": "resync", "lastSequence": 0})),
     ];
     let mut covered = std::collections::BTreeSet::new();
     for (i, (sid, body)) in steps.into_iter().enumerate() {

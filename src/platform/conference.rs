@@ -24,6 +24,11 @@ pub(crate) struct Participant {
     /// left, declined or were kicked, that may still be valid: at most
     /// [`MAX_LIVE_TOKENS`], oldest first.
     pub tokens: Vec<TokenRecord>,
+    /// The token they are in the conference with (the one they joined with,
+    /// or the newest sent to them since), for snapshots; `None` otherwise.
+    pub current_token: Option<Arc<str>>,
+    /// The conference's version at this participant's last change.
+    pub revision: u64,
 }
 
 /// Most token records a participant keeps; issuing another revokes the oldest.
@@ -169,6 +174,12 @@ impl Conference {
         self.participants.get(i)
     }
 
+    /// Mutable access to a field that neither presence nor expiry depend on
+    /// (use [`Conference::update`] for anything else).
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut Participant> {
+        self.participants.get_mut(i)
+    }
+
     pub fn find(&self, who: &ExternalId) -> Option<&Participant> {
         self.index_of(who).and_then(|i| self.participants.get(i))
     }
@@ -200,8 +211,9 @@ impl Conference {
     }
 
     /// Adds a participant; the caller has checked the ID is new.
-    pub fn add(&mut self, p: Participant) -> usize {
+    pub fn add(&mut self, mut p: Participant) -> usize {
         self.version += 1;
+        p.revision = self.version;
         let i = self.participants.len();
         self.index.insert(p.info.external_id().clone(), i);
         self.participants.push(p);
@@ -223,8 +235,10 @@ impl Conference {
         let p = self.participants.get_mut(i)?;
         self.version += 1;
         let r = f(p);
+        p.revision = self.version;
         if !p.status.is_in_conference() {
             p.session = None;
+            p.current_token = None;
         }
         self.sort_presence(i);
         self.expires_at = if self.present_count() == 0 {

@@ -133,6 +133,8 @@ impl Platform {
             permissions: PermissionSet::ALL,
             session: None,
             tokens: Vec::new(),
+            current_token: None,
+            revision: 0,
         };
         let owner_token = if resolved.protected {
             let (token, record) = self.mint(minter, &conf, &owner_id, PermissionSet::ALL, now);

@@ -276,6 +276,8 @@ impl Platform {
                         permissions: perms,
                         session: None,
                         tokens: record.take().into_iter().collect(),
+                        current_token: None,
+                        revision: 0,
                     });
                     (idx, None)
                 }
@@ -392,6 +394,7 @@ impl Platform {
         st.revoke_records(replaced);
         let token = minted.map(|(t, record)| {
             st.record_token(id, idx, record, now);
+            st.set_current_token(id, idx, &t);
             t
         });
         let to = st.sessions_of(target).to_vec();
@@ -403,6 +406,12 @@ impl Platform {
                 token: token.clone(),
             },
         );
+        // Everyone who sees the participant sees their permissions: their
+        // views follow (status unchanged).
+        if let Some(p) = st.conference(id)?.get(idx) {
+            let (status, kind) = (p.status, p.kind);
+            st.announce(id, idx, Some(status), kind, out);
+        }
         Ok(token)
     }
 }

@@ -23,6 +23,18 @@ impl Platform {
         token: Option<&str>,
         kind: ParticipantType,
     ) -> Result<Joined> {
+        self.enter_inner(sid, id, token, kind, false).map(|(j, _)| j)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn enter_inner(
+        &self,
+        sid: SessionId,
+        id: ConferenceId,
+        token: Option<&str>,
+        kind: ParticipantType,
+        with_roster: bool,
+    ) -> Result<(Joined, Option<(Option<ConferenceSnapshot>, u64)>)> {
         // The signature check is the expensive part: do it before taking the
         // lock; revocation is checked under it. Errors surface in the order
         // session, conference, token.
@@ -107,19 +119,24 @@ impl Platform {
                     permissions,
                     session: Some(sid),
                     tokens: Vec::new(),
+                    current_token: None,
+                    revision: 0,
                 }),
             };
             st.sync_expiry(id, expiry_before);
-            match &claims {
-                Some(c) => {
+            match (&claims, token) {
+                (Some(c), Some(presented)) => {
                     let record = TokenRecord {
                         jti: c.token_id.as_str().into(),
                         expires_at: c.expires_at,
                         permissions: c.permissions,
                     };
                     st.record_token(id, idx, record, now);
+                    if let Some(p) = st.conferences.get_mut(&id).and_then(|c| c.get_mut(idx)) {
+                        p.current_token = Some(presented.into());
+                    }
                 }
-                None => st.schedule_refresh(id, idx),
+                _ => st.schedule_refresh(id, idx),
             }
             st.announce(id, idx, old_status, kind_before, out);
             if let Some(old_sid) = replaced {
@@ -131,12 +148,42 @@ impl Platform {
             if let Some(s) = st.sessions.get_mut(&sid) {
                 s.joined.insert(id);
             }
-            Ok(Joined {
+            let joined = Joined {
                 status: new_status,
                 permissions,
                 switched: replaced.is_some(),
-            })
+            };
+            // The roster as of the session's events so far: this operation's
+            // own events come after it.
+            let roster = with_roster.then(|| {
+                let as_of = st.sessions.get(&sid).map_or(0, |s| s.next_sequence - 1);
+                (st.conference_snapshot(sid, id), as_of)
+            });
+            Ok((joined, roster))
         })
+    }
+
+    /// Joins (or, with `listen`, listens) and also returns the conference as
+    /// the session may see it right after, with the last sequence number of
+    /// the session's events it includes: what a device needs to show who is
+    /// already there. The wire's `join` and `listen` use it.
+    pub fn join_with_roster(
+        &self,
+        sid: SessionId,
+        id: ConferenceId,
+        token: Option<&str>,
+        listen: bool,
+    ) -> Result<(Joined, ConferenceSnapshot, u64)> {
+        let kind = if listen {
+            ParticipantType::Listener
+        } else {
+            ParticipantType::User
+        };
+        let (joined, roster) = self.enter_inner(sid, id, token, kind, true)?;
+        let (snapshot, as_of) = roster
+            .and_then(|(s, a)| Some((s?, a)))
+            .ok_or(PlatformError::NotInConference(self.session_info(sid)?.external_id().clone()))?;
+        Ok((joined, snapshot, as_of))
     }
 
     /// Reports what the media layer saw for this session's participant:

@@ -17,6 +17,7 @@ mod membership;
 /// The JSON-in / JSON-out REST-style interface for app servers.
 pub mod rest;
 mod sessions;
+mod snapshots;
 mod state;
 mod tokens;
 
@@ -39,6 +40,8 @@ use crate::token::{
 use crate::expiring::Expiring;
 use conference::{Conference, Participant, Resolved, TokenRecord};
 pub use error::PlatformError;
+pub use snapshots::Resync;
+use crate::snapshot::ConferenceSnapshot;
 
 /// Result of a platform operation.
 pub type Result<T, E = PlatformError> = std::result::Result<T, E>;
@@ -65,6 +68,9 @@ pub const MAX_INVITEES_PER_REQUEST: usize = 10_000;
 /// Default cap of a session's event queue.
 pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 1024;
 
+/// Default number of delivered events kept per session for a resync.
+pub const DEFAULT_EVENT_RETENTION: usize = 256;
+
 /// Default lead time of a token refresh: 5 minutes before expiry.
 pub const DEFAULT_TOKEN_REFRESH_LEAD_SECS: u64 = 5 * 60;
 
@@ -87,6 +93,10 @@ pub struct PlatformConfig {
     /// overflow the oldest are dropped and the session gets one
     /// `eventsMissed` in their place.
     pub max_queued_events: usize,
+    /// How many events already taken from a session's queue the platform
+    /// keeps, so a device that lost some can get them again
+    /// ([`Platform::resync`]); beyond that it gets a snapshot. Default 256.
+    pub event_retention: usize,
 }
 
 impl Default for PlatformConfig {
@@ -98,6 +108,7 @@ impl Default for PlatformConfig {
             empty_ttl_secs: 60 * 60,
             token_refresh_lead_secs: DEFAULT_TOKEN_REFRESH_LEAD_SECS,
             max_queued_events: DEFAULT_MAX_QUEUED_EVENTS,
+            event_retention: DEFAULT_EVENT_RETENTION,
         }
     }
 }
@@ -249,12 +260,24 @@ struct Session {
     /// Replies to the session's latest requests, by request id, oldest
     /// first; `None` while the request runs (see [`Platform::run_once`]).
     replies: VecDeque<RememberedReply>,
+    /// The last events taken from the queue, kept for a resync
+    /// ([`PlatformConfig::event_retention`] at most).
+    sent: VecDeque<Event>,
+    /// How many of them to keep.
+    retention: usize,
 }
 
 /// A request id and its reply (`None` while the request runs).
 type RememberedReply = (Box<str>, Option<Arc<[u8]>>);
 
 impl Session {
+    /// Keeps events just taken from the queue for a later resync.
+    fn retain_sent(&mut self, taken: impl IntoIterator<Item = Event>) {
+        self.sent.extend(taken);
+        let excess = self.sent.len().saturating_sub(self.retention);
+        self.sent.drain(..excess);
+    }
+
     /// Queues an event with the next sequence number. Beyond `cap` events the
     /// oldest go: the head of the queue becomes (or stays) one `eventsMissed`
     /// that stands for the whole lost run and takes the sequence number of the

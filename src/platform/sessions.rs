@@ -22,6 +22,8 @@ impl Platform {
                 listener: None,
                 joined: HashSet::new(),
                 replies: VecDeque::new(),
+                sent: VecDeque::new(),
+                retention: self.config.event_retention,
             },
         );
         sid
@@ -53,13 +55,19 @@ impl Platform {
     /// `eventsMissed` standing for what was dropped.
     pub fn poll_event(&self, sid: SessionId) -> Result<Option<Event>> {
         let mut st = self.state.lock();
-        Ok(st.session_mut(sid)?.queue.pop_front())
+        let session = st.session_mut(sid)?;
+        let event = session.queue.pop_front();
+        session.retain_sent(event.iter().cloned());
+        Ok(event)
     }
 
     /// Takes every queued event of a session, oldest first.
     pub fn drain_events(&self, sid: SessionId) -> Result<Vec<Event>> {
         let mut st = self.state.lock();
-        Ok(st.session_mut(sid)?.queue.drain(..).collect())
+        let session = st.session_mut(sid)?;
+        let events: Vec<Event> = session.queue.drain(..).collect();
+        session.retain_sent(events.iter().cloned());
+        Ok(events)
     }
 
     /// How many events wait in a session's queue.

@@ -284,6 +284,16 @@ impl State {
         self.schedule_refresh(id, idx);
     }
 
+    /// Remembers the token a participant who is in the conference now holds
+    /// (for snapshots); nothing for one who is not.
+    pub(super) fn set_current_token(&mut self, id: ConferenceId, idx: usize, token: &str) {
+        if let Some(p) = self.conferences.get_mut(&id).and_then(|c| c.get_mut(idx)) {
+            if p.status.is_in_conference() {
+                p.current_token = Some(token.into());
+            }
+        }
+    }
+
     /// When participant `idx`'s newest token will be refreshed, if they are in
     /// a protected conference: `lead` seconds before it expires, but never
     /// earlier than halfway through its life (so a refresh is never due at

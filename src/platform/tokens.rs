@@ -48,6 +48,7 @@ impl Platform {
         let expires_at = record.expires_at;
         st.record_token(id, idx, record, now);
         if let Some(s) = session {
+            st.set_current_token(id, idx, &token);
             out.send(
                 &[s],
                 id,

@@ -38,6 +38,12 @@ impl RequestId {
         Ok(RequestId(id))
     }
 
+    /// `c<n>`: the ids a [`crate::client::Client`] gives its requests.
+    #[must_use]
+    pub fn numbered(n: u64) -> Self {
+        RequestId(format!("c{n}"))
+    }
+
     /// The id as text.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -218,10 +224,16 @@ pub enum Op {
     },
     /// Nothing but "this device is still here".
     KeepAlive {},
+    /// "I applied your events up to `lastSequence`": the reply carries the
+    /// events after it, or one snapshot.
+    Resync {
+        /// The last sequence number the device applied (0 for none).
+        last_sequence: u64,
+    },
 }
 
 /// The `type` of every request of this protocol version.
-pub const REQUEST_TYPES: [&str; 12] = [
+pub const REQUEST_TYPES: [&str; 13] = [
     "create",
     "fetch",
     "join",
@@ -234,6 +246,7 @@ pub const REQUEST_TYPES: [&str; 12] = [
     "updatePermissions",
     "terminate",
     "keepAlive",
+    "resync",
 ];
 
 impl Op {
@@ -253,6 +266,7 @@ impl Op {
             Op::UpdatePermissions { .. } => "updatePermissions",
             Op::Terminate { .. } => "terminate",
             Op::KeepAlive {} => "keepAlive",
+            Op::Resync { .. } => "resync",
         }
     }
 }
@@ -355,38 +369,7 @@ impl ServerMessage {
                 };
                 Ok(ServerMessage::Reply { id, outcome })
             }
-            Some("event") => {
-                let sequence = map
-                    .get("sequence")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| WireError::Invalid("sequence must be a whole number".into()))?;
-                let conference_id = match map.get("conferenceId") {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(s)) => Some(
-                        ConferenceId::parse(s)
-                            .map_err(|e| WireError::Invalid(format!("conferenceId: {e}")))?,
-                    ),
-                    Some(_) => {
-                        return Err(WireError::Invalid("conferenceId must be a string".into()))
-                    }
-                };
-                let event = match map.remove("event") {
-                    Some(Value::Object(e)) => e,
-                    _ => return Err(WireError::Invalid("event must be an object".into())),
-                };
-                let type_name = event
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| WireError::Invalid("event.type must be a string".into()))?
-                    .to_owned();
-                let kind = EventKind::deserialize(Value::Object(event)).ok();
-                Ok(ServerMessage::Event(IncomingEvent {
-                    sequence,
-                    conference_id,
-                    type_name,
-                    kind,
-                }))
-            }
+            Some("event") => Ok(ServerMessage::Event(parse_event_body(&mut map)?)),
             Some(other) => Err(WireError::UnknownType(other.to_owned())),
             None => Err(WireError::Invalid("type must be a string".into())),
         }
@@ -411,6 +394,57 @@ pub fn reply_error(id: Option<&RequestId>, error: &ErrorBody) -> Vec<u8> {
     encode(&serde_json::json!({
         "v": PROTOCOL_VERSION, "type": "reply", "id": id.map(RequestId::as_str), "error": error,
     }))
+}
+
+/// An event as it appears inside a message: `{sequence, conferenceId, event}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EventBody<'a> {
+    sequence: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conference_id: Option<ConferenceId>,
+    event: &'a EventKind,
+}
+
+impl<'a> EventBody<'a> {
+    pub(crate) fn of(e: &'a Event) -> Self {
+        EventBody {
+            sequence: e.sequence,
+            conference_id: e.conference_id,
+            event: &e.kind,
+        }
+    }
+}
+
+/// Reads an event body (also what an event message holds besides `v` and `type`).
+pub(crate) fn parse_event_body(map: &mut Map<String, Value>) -> Result<IncomingEvent, WireError> {
+    let sequence = map
+        .get("sequence")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| WireError::Invalid("sequence must be a whole number".into()))?;
+    let conference_id = match map.get("conferenceId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(
+            ConferenceId::parse(s).map_err(|e| WireError::Invalid(format!("conferenceId: {e}")))?,
+        ),
+        Some(_) => return Err(WireError::Invalid("conferenceId must be a string".into())),
+    };
+    let event = match map.remove("event") {
+        Some(Value::Object(e)) => e,
+        _ => return Err(WireError::Invalid("event must be an object".into())),
+    };
+    let type_name = event
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| WireError::Invalid("event.type must be a string".into()))?
+        .to_owned();
+    let kind = EventKind::deserialize(Value::Object(event)).ok();
+    Ok(IncomingEvent {
+        sequence,
+        conference_id,
+        type_name,
+        kind,
+    })
 }
 
 #[derive(Serialize)]

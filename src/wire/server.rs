@@ -4,12 +4,15 @@
 
 use serde_json::{json, Value};
 
-use super::message::{self, MediaState, Op, Request};
+use super::message::{self, EventBody, MediaState, Op, Request};
 use super::REMEMBERED_REPLIES;
 use crate::error::ErrorBody;
 use crate::identity::ConferenceId;
 use crate::lifecycle::LifecycleEvent;
-use crate::platform::{ConferenceOptions, Delivery, Invitee, Joined, Platform, PlatformError};
+use crate::platform::{
+    ConferenceOptions, Delivery, Invitee, Joined, Platform, PlatformError, Resync,
+};
+use crate::snapshot::ConferenceSnapshot;
 use crate::SessionId;
 
 impl Platform {
@@ -92,11 +95,11 @@ impl Platform {
             Op::Join {
                 conference_id,
                 token,
-            } => joined(self.join(sid, conf(conference_id)?, token.as_deref())?),
+            } => joined(self.join_with_roster(sid, conf(conference_id)?, token.as_deref(), false)?),
             Op::Listen {
                 conference_id,
                 token,
-            } => joined(self.listen(sid, conf(conference_id)?, token.as_deref())?),
+            } => joined(self.join_with_roster(sid, conf(conference_id)?, token.as_deref(), true)?),
             Op::MediaState {
                 conference_id,
                 state,
@@ -169,14 +172,23 @@ impl Platform {
                 self.session_info(sid)?;
                 Ok(json!({}))
             }
+            Op::Resync { last_sequence } => match self.resync(sid, *last_sequence)? {
+                Resync::Events(events) => {
+                    let events: Vec<_> = events.iter().map(EventBody::of).collect();
+                    Ok(json!({ "events": events }))
+                }
+                Resync::Snapshot(snapshot) => Ok(json!({ "snapshot": snapshot })),
+            },
         }
     }
 }
 
-fn joined(j: Joined) -> Result<Value, PlatformError> {
+fn joined((j, roster, as_of): (Joined, ConferenceSnapshot, u64)) -> Result<Value, PlatformError> {
     Ok(json!({
         "status": j.status,
         "permissions": j.permissions,
         "switched": j.switched,
+        "conference": roster,
+        "asOfSequence": as_of,
     }))
 }

@@ -1,0 +1,730 @@
+//! The device half: one [`Client`] per device session keeps the user's view
+//! of their conferences up to date from the bytes the server sends, notices
+//! duplicated and missed events, builds the user's requests, and answers
+//! "may I?" from the newest token it verified offline. Pure and synchronous:
+//! no platform, no signing key, no I/O.
+//!
+//! Every view a client holds is derived from what it was sent: events in
+//! sequence order, the roster that a `join` or `listen` reply carries, and
+//! the snapshot a `resync` may answer with.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::error::ErrorBody;
+use crate::event::{EndReason, EventKind, ParticipantView};
+use crate::identity::{ConferenceId, ExternalId, ParticipantInfo};
+use crate::lifecycle::ParticipantStatus;
+use crate::permissions::{Permission, PermissionSet};
+use crate::snapshot::{ConferenceSnapshot, SessionSnapshot};
+use crate::token::{Claims, KeyRing, TokenError, Validation, DEFAULT_LEEWAY_SECS};
+use crate::wire::message::{IncomingEvent, Op, Request, RequestId, ServerMessage};
+use crate::wire::WireError;
+
+/// A request ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Outgoing {
+    /// Its id (the reply carries it back).
+    pub id: RequestId,
+    /// The bytes to hand to the transport. Resend the same bytes to retransmit.
+    pub bytes: Vec<u8>,
+}
+
+/// What a message changed, for a UI to apply. Differences from a snapshot
+/// come conference by conference (by ID), removals, then additions, then
+/// updates, each by external ID.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    /// Someone appeared in a conference view.
+    ParticipantAdded {
+        /// The conference.
+        conference_id: ConferenceId,
+        /// Who, as they are now.
+        participant: ParticipantView,
+    },
+    /// Someone changed.
+    ParticipantUpdated {
+        /// The conference.
+        conference_id: ConferenceId,
+        /// Who, as they are now.
+        participant: ParticipantView,
+        /// Their status before.
+        old_status: ParticipantStatus,
+    },
+    /// Someone is no longer visible in a conference view.
+    ParticipantRemoved {
+        /// The conference.
+        conference_id: ConferenceId,
+        /// Who.
+        external_id: ExternalId,
+    },
+    /// The user's own status in a conference changed.
+    MyStatusChanged {
+        /// The conference.
+        conference_id: ConferenceId,
+        /// Before (`None`: not known before).
+        old: Option<ParticipantStatus>,
+        /// Now.
+        new: ParticipantStatus,
+    },
+    /// The user's permissions in a conference changed.
+    MyPermissionsChanged {
+        /// The conference.
+        conference_id: ConferenceId,
+        /// The new set.
+        permissions: PermissionSet,
+    },
+    /// This session is no longer connected to a conference (it left, was
+    /// kicked, joined from another device, or the conference ended).
+    NoLongerIn {
+        /// The conference.
+        conference_id: ConferenceId,
+    },
+    /// The conference was destroyed.
+    ConferenceEnded {
+        /// The conference.
+        conference_id: ConferenceId,
+        /// Why.
+        reason: EndReason,
+    },
+    /// An invitation arrived (its token, if any, verified).
+    InvitationReceived(Invitation),
+    /// The reply to a request: it succeeded.
+    RequestSucceeded {
+        /// The request.
+        id: String,
+        /// Its result object.
+        result: Value,
+    },
+    /// The reply to a request: it failed.
+    RequestFailed {
+        /// The request (`None` if the server could not read one).
+        id: Option<String>,
+        /// Why, with the stable code.
+        error: ErrorBody,
+    },
+    /// An event already applied arrived again: nothing changed.
+    Duplicate {
+        /// Its sequence number.
+        sequence: u64,
+    },
+    /// A reply to a request already answered arrived again: nothing changed.
+    DuplicateReply {
+        /// The request id.
+        id: String,
+    },
+    /// Events are missing: nothing more is applied until the reply to
+    /// [`Client::resync_request`] arrives. Send it.
+    Gap {
+        /// The sequence number the client needed next.
+        expected: u64,
+        /// What arrived instead.
+        received: u64,
+    },
+    /// An event of a type this library does not know: skipped, counted.
+    Skipped {
+        /// Its sequence number.
+        sequence: u64,
+        /// Its `type`.
+        type_name: String,
+    },
+    /// A resync brought the view back in step.
+    Resynced {
+        /// Whether it took a snapshot (otherwise the missed events).
+        snapshot: bool,
+    },
+}
+
+/// An invitation in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// To which conference.
+    pub conference_id: ConferenceId,
+    /// Its alias.
+    pub alias: String,
+    /// Who invited.
+    pub inviter: ParticipantInfo,
+    /// The token to join with (protected conferences), verified offline.
+    pub token: Option<String>,
+    /// What it grants (protected conferences).
+    pub permissions: Option<PermissionSet>,
+}
+
+/// Why a message was refused. A refused message changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// Not a message of this protocol.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// A token in an invitation, a permission update, a refresh or a roster
+    /// failed offline verification.
+    #[error("a token from the server failed verification: {0}")]
+    Token(#[from] TokenError),
+    /// A token from the server is for someone else.
+    #[error("a token from the server names {0:?}, not this user")]
+    TokenSubject(String),
+    /// A reply's result is not what its request expects.
+    #[error("unexpected reply: {0}")]
+    Reply(String),
+}
+
+/// One conference as this session sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConferenceView {
+    /// Its alias.
+    pub alias: Option<String>,
+    /// Whether joining needs a token.
+    pub is_protected: Option<bool>,
+    /// Whether this session is connected to it now.
+    pub joined: bool,
+    /// Whether it was destroyed.
+    pub ended: bool,
+    /// The user's status, as last heard.
+    pub my_status: Option<ParticipantStatus>,
+    /// The user's permissions, as the server last sent them.
+    pub my_permissions: PermissionSet,
+    /// Everyone visible, by external ID. LEFT, KICKED and DECLINE stay.
+    pub participants: BTreeMap<ExternalId, ParticipantView>,
+    token: Option<Claims>,
+    /// Events up to this sequence number are already in the roster.
+    covered_to: u64,
+}
+
+impl ConferenceView {
+    fn new() -> Self {
+        ConferenceView {
+            alias: None,
+            is_protected: None,
+            joined: false,
+            ended: false,
+            my_status: None,
+            my_permissions: PermissionSet::EMPTY,
+            participants: BTreeMap::new(),
+            token: None,
+            covered_to: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Enter,
+    Resync,
+    Other,
+}
+
+/// The device's replica of one session. See the module documentation.
+#[derive(Debug)]
+pub struct Client {
+    me: ExternalId,
+    ring: KeyRing,
+    clock: Arc<dyn Clock>,
+    leeway: u64,
+    next_id: u64,
+    last_sequence: u64,
+    stalled: bool,
+    conferences: BTreeMap<ConferenceId, ConferenceView>,
+    inbox: Vec<Invitation>,
+    pending: HashMap<String, Pending>,
+}
+
+/// Most invitations the inbox keeps (the oldest go first).
+pub const MAX_INBOX: usize = 256;
+
+/// Most requests a client waits for at once; the oldest are forgotten (their
+/// replies then count as duplicates).
+pub const MAX_PENDING: usize = 1024;
+
+impl Client {
+    /// A replica for `me`, verifying tokens with `ring` (the platform's JWK
+    /// set) on `clock`.
+    #[must_use]
+    pub fn new(me: ExternalId, ring: KeyRing, clock: Arc<dyn Clock>) -> Self {
+        Client {
+            me,
+            ring,
+            clock,
+            leeway: DEFAULT_LEEWAY_SECS,
+            next_id: 1,
+            last_sequence: 0,
+            stalled: false,
+            conferences: BTreeMap::new(),
+            inbox: Vec::new(),
+            pending: HashMap::new(),
+        }
+    }
+
+    /// Builds a request (with a fresh request id).
+    pub fn request(&mut self, op: Op) -> Outgoing {
+        let kind = match op {
+            Op::Join { .. } | Op::Listen { .. } => Pending::Enter,
+            Op::Resync { .. } => Pending::Resync,
+            _ => Pending::Other,
+        };
+        let id = RequestId::numbered(self.next_id);
+        self.next_id += 1;
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.clear();
+        }
+        self.pending.insert(id.as_str().to_owned(), kind);
+        let bytes = Request {
+            id: id.clone(),
+            op,
+        }
+        .to_bytes();
+        Outgoing { id, bytes }
+    }
+
+    /// The resync request to send after a [`Update::Gap`] (or a reconnect).
+    pub fn resync_request(&mut self) -> Outgoing {
+        let last_sequence = self.last_sequence;
+        self.request(Op::Resync { last_sequence })
+    }
+
+    /// Whether the client waits for a resync reply.
+    #[must_use]
+    pub fn is_stalled(&self) -> bool {
+        self.stalled
+    }
+
+    /// The last event sequence number applied.
+    #[must_use]
+    pub fn last_sequence(&self) -> u64 {
+        self.last_sequence
+    }
+
+    /// One conference's view.
+    #[must_use]
+    pub fn conference(&self, id: ConferenceId) -> Option<&ConferenceView> {
+        self.conferences.get(&id)
+    }
+
+    /// Every conference the client has heard of.
+    pub fn conferences(&self) -> impl Iterator<Item = (&ConferenceId, &ConferenceView)> {
+        self.conferences.iter()
+    }
+
+    /// The invitations received, oldest first.
+    #[must_use]
+    pub fn inbox(&self) -> &[Invitation] {
+        &self.inbox
+    }
+
+    /// Whether the user may do `permission` in a conference: from the newest
+    /// token verified offline in a protected one (and only while it is
+    /// valid), from the set the server sent in an unprotected one.
+    #[must_use]
+    pub fn may(&self, conference: ConferenceId, permission: Permission) -> bool {
+        let Some(view) = self.conferences.get(&conference) else {
+            return false;
+        };
+        if !view.joined {
+            return false;
+        }
+        match (view.is_protected, &view.token) {
+            (Some(true), Some(claims)) => {
+                let now = self.clock.now();
+                now <= claims.expires_at.saturating_add(self.leeway) && claims.allows(permission)
+            }
+            (Some(true), None) => false,
+            _ => view.my_permissions.contains(permission),
+        }
+    }
+
+    /// Reads one message from the server and applies it. A message that is
+    /// refused changes nothing.
+    pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<Update>, ClientError> {
+        match ServerMessage::parse(bytes)? {
+            ServerMessage::Reply { id, outcome } => self.reply(id, outcome),
+            ServerMessage::Event(e) => {
+                let mut out = Vec::new();
+                self.event(&e, &mut out)?;
+                Ok(out)
+            }
+        }
+    }
+
+    fn reply(
+        &mut self,
+        id: Option<String>,
+        outcome: Result<Value, ErrorBody>,
+    ) -> Result<Vec<Update>, ClientError> {
+        let Some(id) = id else {
+            let error = outcome.err().unwrap_or_else(|| {
+                ErrorBody::new(crate::ErrorCode::InvalidArgument, "reply without id")
+            });
+            return Ok(vec![Update::RequestFailed { id: None, error }]);
+        };
+        let Some(&kind) = self.pending.get(&id) else {
+            return Ok(vec![Update::DuplicateReply { id }]);
+        };
+        let mut out = Vec::new();
+        match (kind, outcome) {
+            (_, Err(error)) => {
+                out.push(Update::RequestFailed {
+                    id: Some(id.clone()),
+                    error,
+                });
+            }
+            (Pending::Enter, Ok(result)) => {
+                let roster = result
+                    .get("conference")
+                    .cloned()
+                    .ok_or_else(|| ClientError::Reply("join without conference".into()))?;
+                let roster = ConferenceSnapshot::deserialize(roster)
+                    .map_err(|e| ClientError::Reply(e.to_string()))?;
+                let as_of = result
+                    .get("asOfSequence")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| ClientError::Reply("join without asOfSequence".into()))?;
+                let token = self.check_roster_token(&roster)?;
+                self.replace_conference(&roster, token, as_of, &mut out);
+                out.push(Update::RequestSucceeded {
+                    id: id.clone(),
+                    result,
+                });
+            }
+            (Pending::Resync, Ok(result)) => {
+                if let Some(snapshot) = result.get("snapshot") {
+                    let snapshot = SessionSnapshot::deserialize(snapshot.clone())
+                        .map_err(|e| ClientError::Reply(e.to_string()))?;
+                    self.apply_snapshot(&snapshot, &mut out)?;
+                    out.push(Update::Resynced { snapshot: true });
+                } else if let Some(Value::Array(events)) = result.get("events") {
+                    let mut parsed = Vec::with_capacity(events.len());
+                    for e in events {
+                        let mut map = match e {
+                            Value::Object(m) => m.clone(),
+                            _ => return Err(ClientError::Reply("an event is not an object".into())),
+                        };
+                        parsed.push(crate::wire::message::parse_event_body(&mut map)?);
+                    }
+                    self.stalled = false;
+                    for e in &parsed {
+                        self.event(e, &mut out)?;
+                    }
+                    out.push(Update::Resynced { snapshot: false });
+                } else {
+                    return Err(ClientError::Reply("resync without events or snapshot".into()));
+                }
+            }
+            (Pending::Other, Ok(result)) => out.push(Update::RequestSucceeded {
+                id: id.clone(),
+                result,
+            }),
+        }
+        self.pending.remove(&id);
+        Ok(out)
+    }
+
+    fn event(&mut self, e: &IncomingEvent, out: &mut Vec<Update>) -> Result<(), ClientError> {
+        if e.sequence <= self.last_sequence {
+            out.push(Update::Duplicate {
+                sequence: e.sequence,
+            });
+            return Ok(());
+        }
+        if self.stalled {
+            return Ok(()); // the resync reply brings it
+        }
+        if e.sequence != self.last_sequence + 1 {
+            self.stalled = true;
+            out.push(Update::Gap {
+                expected: self.last_sequence + 1,
+                received: e.sequence,
+            });
+            return Ok(());
+        }
+        let Some(kind) = &e.kind else {
+            self.last_sequence = e.sequence;
+            out.push(Update::Skipped {
+                sequence: e.sequence,
+                type_name: e.type_name.clone(),
+            });
+            return Ok(());
+        };
+        if let EventKind::EventsMissed {
+            first_missed_sequence,
+            ..
+        } = kind
+        {
+            self.stalled = true;
+            out.push(Update::Gap {
+                expected: *first_missed_sequence,
+                received: e.sequence,
+            });
+            return Ok(());
+        }
+        // Check tokens before changing anything.
+        let verified = match (kind, e.conference_id) {
+            (EventKind::PermissionsUpdated { token: Some(t), .. }, Some(c))
+            | (EventKind::TokenRefreshed { token: t, .. }, Some(c))
+            | (EventKind::InvitationReceived { token: Some(t), .. }, Some(c)) => {
+                Some(self.verify(t, c)?)
+            }
+            _ => None,
+        };
+        self.last_sequence = e.sequence;
+        let Some(conf) = e.conference_id else {
+            return Ok(());
+        };
+        self.apply(conf, e.sequence, kind, verified, out);
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        conf: ConferenceId,
+        sequence: u64,
+        kind: &EventKind,
+        verified: Option<Claims>,
+        out: &mut Vec<Update>,
+    ) {
+        let me = self.me.clone();
+        let view = self.conferences.entry(conf).or_insert_with(ConferenceView::new);
+        match kind {
+            EventKind::ParticipantAdded { participant }
+            | EventKind::ParticipantUpdated { participant, .. } => {
+                if sequence <= view.covered_to {
+                    return; // already in the roster this session got
+                }
+                let old = view
+                    .participants
+                    .insert(participant.external_id.clone(), participant.clone());
+                out.push(match old {
+                    Some(old) => Update::ParticipantUpdated {
+                        conference_id: conf,
+                        participant: participant.clone(),
+                        old_status: old.status,
+                    },
+                    None => Update::ParticipantAdded {
+                        conference_id: conf,
+                        participant: participant.clone(),
+                    },
+                });
+                if participant.external_id == me {
+                    set_me(view, conf, participant, out);
+                }
+            }
+            EventKind::ParticipantRemoved { external_id } => {
+                if sequence > view.covered_to && view.participants.remove(external_id).is_some() {
+                    out.push(Update::ParticipantRemoved {
+                        conference_id: conf,
+                        external_id: external_id.clone(),
+                    });
+                }
+            }
+            EventKind::PermissionsUpdated { permissions, .. } => {
+                view.my_permissions = *permissions;
+                if let Some(claims) = verified {
+                    view.token = Some(claims);
+                }
+                out.push(Update::MyPermissionsChanged {
+                    conference_id: conf,
+                    permissions: *permissions,
+                });
+            }
+            EventKind::TokenRefreshed { .. } => {
+                if let Some(claims) = verified {
+                    view.token = Some(claims);
+                }
+            }
+            EventKind::InvitationReceived {
+                conference_alias,
+                inviter,
+                token,
+                permissions,
+            } => {
+                view.alias = Some(conference_alias.clone());
+                view.is_protected = Some(token.is_some());
+                let invitation = Invitation {
+                    conference_id: conf,
+                    alias: conference_alias.clone(),
+                    inviter: inviter.clone(),
+                    token: token.clone(),
+                    permissions: *permissions,
+                };
+                if self.inbox.len() >= MAX_INBOX {
+                    self.inbox.remove(0);
+                }
+                self.inbox.push(invitation.clone());
+                out.push(Update::InvitationReceived(invitation));
+            }
+            EventKind::ConferenceEnded { reason } => {
+                view.ended = true;
+                if std::mem::take(&mut view.joined) {
+                    out.push(Update::NoLongerIn {
+                        conference_id: conf,
+                    });
+                }
+                out.push(Update::ConferenceEnded {
+                    conference_id: conf,
+                    reason: *reason,
+                });
+            }
+            EventKind::Switched { .. } => {
+                if std::mem::take(&mut view.joined) {
+                    out.push(Update::NoLongerIn {
+                        conference_id: conf,
+                    });
+                }
+            }
+            EventKind::ConferenceCreated {
+                conference_alias,
+                is_protected,
+            } => {
+                view.alias = Some(conference_alias.clone());
+                view.is_protected = Some(*is_protected);
+            }
+            EventKind::EventsMissed { .. } => {}
+        }
+    }
+
+    fn verify(&self, token: &str, conf: ConferenceId) -> Result<Claims, ClientError> {
+        let validation = Validation::new(self.clock.now(), conf).with_leeway(self.leeway);
+        let claims = self.ring.verify(token, &validation)?;
+        if claims.subject != self.me {
+            return Err(ClientError::TokenSubject(claims.subject.to_string()));
+        }
+        Ok(claims)
+    }
+
+    fn check_roster_token(
+        &self,
+        roster: &ConferenceSnapshot,
+    ) -> Result<Option<Claims>, ClientError> {
+        roster
+            .token
+            .as_deref()
+            .map(|t| self.verify(t, roster.conference_id))
+            .transpose()
+    }
+
+    /// Replaces one conference's view with a roster; yields the differences.
+    fn replace_conference(
+        &mut self,
+        roster: &ConferenceSnapshot,
+        token: Option<Claims>,
+        as_of: u64,
+        out: &mut Vec<Update>,
+    ) {
+        let conf = roster.conference_id;
+        let view = self.conferences.entry(conf).or_insert_with(ConferenceView::new);
+        let new: BTreeMap<ExternalId, ParticipantView> = roster
+            .participants
+            .iter()
+            .map(|p| (p.view.external_id.clone(), p.view.clone()))
+            .collect();
+        diff(conf, &view.participants, &new, out);
+        view.participants = new;
+        view.alias = Some(roster.alias.clone());
+        view.is_protected = Some(roster.is_protected);
+        view.covered_to = view.covered_to.max(as_of);
+        if view.my_permissions != roster.my_permissions {
+            view.my_permissions = roster.my_permissions;
+            out.push(Update::MyPermissionsChanged {
+                conference_id: conf,
+                permissions: roster.my_permissions,
+            });
+        }
+        if token.is_some() {
+            view.token = token;
+        }
+        let old = view.my_status;
+        if old != Some(roster.my_status) {
+            out.push(Update::MyStatusChanged {
+                conference_id: conf,
+                old,
+                new: roster.my_status,
+            });
+        }
+        view.my_status = Some(roster.my_status);
+        view.joined = roster.my_status.is_in_conference();
+        view.ended = false;
+    }
+
+    fn apply_snapshot(
+        &mut self,
+        snapshot: &SessionSnapshot,
+        out: &mut Vec<Update>,
+    ) -> Result<(), ClientError> {
+        let tokens = snapshot
+            .conferences
+            .iter()
+            .map(|c| self.check_roster_token(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let listed: std::collections::BTreeSet<ConferenceId> =
+            snapshot.conferences.iter().map(|c| c.conference_id).collect();
+        for (id, view) in &mut self.conferences {
+            if !listed.contains(id) && std::mem::take(&mut view.joined) {
+                out.push(Update::NoLongerIn { conference_id: *id });
+            }
+        }
+        for (roster, token) in snapshot.conferences.iter().zip(tokens) {
+            self.replace_conference(roster, token, snapshot.as_of_sequence, out);
+        }
+        self.last_sequence = snapshot.as_of_sequence;
+        self.stalled = false;
+        Ok(())
+    }
+}
+
+fn set_me(
+    view: &mut ConferenceView,
+    conf: ConferenceId,
+    me: &ParticipantView,
+    out: &mut Vec<Update>,
+) {
+    let old = view.my_status;
+    view.my_status = Some(me.status);
+    view.my_permissions = me.permissions;
+    let was = view.joined;
+    view.joined = me.status.is_in_conference();
+    if old != Some(me.status) {
+        out.push(Update::MyStatusChanged {
+            conference_id: conf,
+            old,
+            new: me.status,
+        });
+    }
+    if was && !view.joined {
+        out.push(Update::NoLongerIn {
+            conference_id: conf,
+        });
+    }
+}
+
+/// Removals, additions, then updates, each by external ID.
+fn diff(
+    conf: ConferenceId,
+    old: &BTreeMap<ExternalId, ParticipantView>,
+    new: &BTreeMap<ExternalId, ParticipantView>,
+    out: &mut Vec<Update>,
+) {
+    for id in old.keys().filter(|k| !new.contains_key(*k)) {
+        out.push(Update::ParticipantRemoved {
+            conference_id: conf,
+            external_id: id.clone(),
+        });
+    }
+    for v in new.iter().filter(|(k, _)| !old.contains_key(*k)).map(|(_, v)| v) {
+        out.push(Update::ParticipantAdded {
+            conference_id: conf,
+            participant: v.clone(),
+        });
+    }
+    for (id, v) in new {
+        if let Some(before) = old.get(id).filter(|b| *b != v) {
+            out.push(Update::ParticipantUpdated {
+                conference_id: conf,
+                participant: v.clone(),
+                old_status: before.status,
+            });
+        }
+    }
+}
