@@ -39,11 +39,11 @@ pub use identity::{Alias, ConferenceId, ExternalId, IdentityError, ParticipantIn
 pub use lifecycle::{LifecycleEvent, ParticipantStatus, ParticipantType, TransitionError};
 pub use permissions::{Permission, PermissionSet, UnknownPermission};
 pub use token::{Claims, KeyId, KeyRing, RevocationList, SigningKey, TokenError, Validation};
+pub mod client;
 pub mod clock;
 pub mod error;
 pub mod event;
 mod expiring;
-pub mod client;
 pub mod platform;
 pub mod snapshot;
 pub mod wire;

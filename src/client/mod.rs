@@ -193,6 +193,11 @@ pub struct ConferenceView {
     token: Option<Claims>,
     /// Events up to this sequence number are already in the roster.
     covered_to: u64,
+    /// Whether a roster (join reply or snapshot) arrived since it joined.
+    has_roster: bool,
+    /// The sequence number of the last event that changed each participant
+    /// (a roster older than it does not overwrite it).
+    seen: BTreeMap<ExternalId, u64>,
 }
 
 impl ConferenceView {
@@ -207,6 +212,8 @@ impl ConferenceView {
             participants: BTreeMap::new(),
             token: None,
             covered_to: 0,
+            has_roster: false,
+            seen: BTreeMap::new(),
         }
     }
 }
@@ -272,18 +279,22 @@ impl Client {
             self.pending.clear();
         }
         self.pending.insert(id.as_str().to_owned(), kind);
-        let bytes = Request {
-            id: id.clone(),
-            op,
-        }
-        .to_bytes();
+        let bytes = Request { id: id.clone(), op }.to_bytes();
         Outgoing { id, bytes }
     }
 
     /// The resync request to send after a [`Update::Gap`] (or a reconnect).
+    /// It asks for a snapshot when a roster may be missing: the client is in
+    /// a conference whose roster (the reply to its join) never arrived, or
+    /// waits for the reply to a join or listen.
     pub fn resync_request(&mut self) -> Outgoing {
         let last_sequence = self.last_sequence;
-        self.request(Op::Resync { last_sequence })
+        let snapshot = self.pending.values().any(|k| *k == Pending::Enter)
+            || self.conferences.values().any(|v| v.joined && !v.has_roster);
+        self.request(Op::Resync {
+            last_sequence,
+            snapshot,
+        })
     }
 
     /// Whether the client waits for a resync reply.
@@ -400,7 +411,9 @@ impl Client {
                     for e in events {
                         let mut map = match e {
                             Value::Object(m) => m.clone(),
-                            _ => return Err(ClientError::Reply("an event is not an object".into())),
+                            _ => {
+                                return Err(ClientError::Reply("an event is not an object".into()))
+                            }
                         };
                         parsed.push(crate::wire::message::parse_event_body(&mut map)?);
                     }
@@ -410,7 +423,9 @@ impl Client {
                     }
                     out.push(Update::Resynced { snapshot: false });
                 } else {
-                    return Err(ClientError::Reply("resync without events or snapshot".into()));
+                    return Err(ClientError::Reply(
+                        "resync without events or snapshot".into(),
+                    ));
                 }
             }
             (Pending::Other, Ok(result)) => out.push(Update::RequestSucceeded {
@@ -486,13 +501,17 @@ impl Client {
         out: &mut Vec<Update>,
     ) {
         let me = self.me.clone();
-        let view = self.conferences.entry(conf).or_insert_with(ConferenceView::new);
+        let view = self
+            .conferences
+            .entry(conf)
+            .or_insert_with(ConferenceView::new);
         match kind {
             EventKind::ParticipantAdded { participant }
             | EventKind::ParticipantUpdated { participant, .. } => {
                 if sequence <= view.covered_to {
                     return; // already in the roster this session got
                 }
+                view.seen.insert(participant.external_id.clone(), sequence);
                 let old = view
                     .participants
                     .insert(participant.external_id.clone(), participant.clone());
@@ -512,6 +531,9 @@ impl Client {
                 }
             }
             EventKind::ParticipantRemoved { external_id } => {
+                if sequence > view.covered_to {
+                    view.seen.insert(external_id.clone(), sequence);
+                }
                 if sequence > view.covered_to && view.participants.remove(external_id).is_some() {
                     out.push(Update::ParticipantRemoved {
                         conference_id: conf,
@@ -614,26 +636,55 @@ impl Client {
         out: &mut Vec<Update>,
     ) {
         let conf = roster.conference_id;
-        let view = self.conferences.entry(conf).or_insert_with(ConferenceView::new);
-        let new: BTreeMap<ExternalId, ParticipantView> = roster
+        let me = self.me.clone();
+        let view = self
+            .conferences
+            .entry(conf)
+            .or_insert_with(ConferenceView::new);
+        if as_of < view.covered_to {
+            return; // a late roster, older than what the view already has
+        }
+        // What events newer than the roster said stands (a reply can arrive
+        // after the events that follow it).
+        let newer = |id: &ExternalId| view.seen.get(id).is_some_and(|s| *s > as_of);
+        let mut new: BTreeMap<ExternalId, ParticipantView> = roster
             .participants
             .iter()
+            .filter(|p| !newer(&p.view.external_id))
             .map(|p| (p.view.external_id.clone(), p.view.clone()))
             .collect();
+        for (id, v) in &view.participants {
+            if newer(id) {
+                new.insert(id.clone(), v.clone());
+            }
+        }
+        let me_newer = newer(&me);
+        view.seen.retain(|_, s| *s > as_of);
         diff(conf, &view.participants, &new, out);
         view.participants = new;
         view.alias = Some(roster.alias.clone());
         view.is_protected = Some(roster.is_protected);
         view.covered_to = view.covered_to.max(as_of);
+        view.has_roster = true;
+        // The newest token wins, from whichever message it came.
+        if let Some(t) = token {
+            if view
+                .token
+                .as_ref()
+                .map_or(true, |c| c.expires_at <= t.expires_at)
+            {
+                view.token = Some(t);
+            }
+        }
+        if me_newer {
+            return; // the user's own newer status and permissions stand
+        }
         if view.my_permissions != roster.my_permissions {
             view.my_permissions = roster.my_permissions;
             out.push(Update::MyPermissionsChanged {
                 conference_id: conf,
                 permissions: roster.my_permissions,
             });
-        }
-        if token.is_some() {
-            view.token = token;
         }
         let old = view.my_status;
         if old != Some(roster.my_status) {
@@ -658,8 +709,11 @@ impl Client {
             .iter()
             .map(|c| self.check_roster_token(c))
             .collect::<Result<Vec<_>, _>>()?;
-        let listed: std::collections::BTreeSet<ConferenceId> =
-            snapshot.conferences.iter().map(|c| c.conference_id).collect();
+        let listed: std::collections::BTreeSet<ConferenceId> = snapshot
+            .conferences
+            .iter()
+            .map(|c| c.conference_id)
+            .collect();
         for (id, view) in &mut self.conferences {
             if !listed.contains(id) && std::mem::take(&mut view.joined) {
                 out.push(Update::NoLongerIn { conference_id: *id });
@@ -670,6 +724,8 @@ impl Client {
         }
         self.last_sequence = snapshot.as_of_sequence;
         self.stalled = false;
+        // The snapshot covers every join still waiting for its reply.
+        self.pending.retain(|_, k| *k != Pending::Enter);
         Ok(())
     }
 }
@@ -685,6 +741,9 @@ fn set_me(
     view.my_permissions = me.permissions;
     let was = view.joined;
     view.joined = me.status.is_in_conference();
+    if !was && view.joined {
+        view.has_roster = false; // until the join's reply (or a snapshot) arrives
+    }
     if old != Some(me.status) {
         out.push(Update::MyStatusChanged {
             conference_id: conf,
@@ -712,7 +771,11 @@ fn diff(
             external_id: id.clone(),
         });
     }
-    for v in new.iter().filter(|(k, _)| !old.contains_key(*k)).map(|(_, v)| v) {
+    for v in new
+        .iter()
+        .filter(|(k, _)| !old.contains_key(*k))
+        .map(|(_, v)| v)
+    {
         out.push(Update::ParticipantAdded {
             conference_id: conf,
             participant: v.clone(),

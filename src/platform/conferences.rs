@@ -220,11 +220,17 @@ impl Platform {
             let mut st = self.state.lock();
             let mut out = Outbox::default();
             let count = self.housekeeping(&mut st, now, &mut out);
-            (count, st.deliver(out, self.config.max_queued_events))
+            let closed = std::mem::take(&mut out.closed);
+            (
+                count,
+                (st.deliver(out, self.config.max_queued_events), closed),
+            )
         };
+        let (wake, closed) = wake;
         for (sid, listener) in wake {
             listener(sid);
         }
+        drop(closed);
         count
     }
 }

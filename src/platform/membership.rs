@@ -23,7 +23,8 @@ impl Platform {
         token: Option<&str>,
         kind: ParticipantType,
     ) -> Result<Joined> {
-        self.enter_inner(sid, id, token, kind, false).map(|(j, _)| j)
+        self.enter_inner(sid, id, token, kind, false)
+            .map(|(j, _)| j)
     }
 
     #[allow(clippy::type_complexity)]
@@ -180,9 +181,12 @@ impl Platform {
             ParticipantType::User
         };
         let (joined, roster) = self.enter_inner(sid, id, token, kind, true)?;
-        let (snapshot, as_of) = roster
-            .and_then(|(s, a)| Some((s?, a)))
-            .ok_or(PlatformError::NotInConference(self.session_info(sid)?.external_id().clone()))?;
+        let (snapshot, as_of) =
+            roster
+                .and_then(|(s, a)| Some((s?, a)))
+                .ok_or(PlatformError::NotInConference(
+                    self.session_info(sid)?.external_id().clone(),
+                ))?;
         Ok((joined, snapshot, as_of))
     }
 

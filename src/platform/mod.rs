@@ -38,15 +38,17 @@ use crate::token::{
 };
 
 use crate::expiring::Expiring;
+use crate::snapshot::ConferenceSnapshot;
 use conference::{Conference, Participant, Resolved, TokenRecord};
 pub use error::PlatformError;
 pub use snapshots::Resync;
-use crate::snapshot::ConferenceSnapshot;
 
 /// Result of a platform operation.
 pub type Result<T, E = PlatformError> = std::result::Result<T, E>;
 
-/// A session's handle: unique for the platform's life, never reused.
+/// A session's handle, never reused: a random 32-bit epoch chosen when the
+/// platform starts, then a counter, so an id from before a restart never
+/// names a session of the new platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub u64);
 
@@ -67,6 +69,9 @@ pub const MAX_INVITEES_PER_REQUEST: usize = 10_000;
 
 /// Default cap of a session's event queue.
 pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 1024;
+
+/// Default idle time after which a silent wire session is closed.
+pub const DEFAULT_SESSION_IDLE_SECS: u64 = 30;
 
 /// Default number of delivered events kept per session for a resync.
 pub const DEFAULT_EVENT_RETENTION: usize = 256;
@@ -93,6 +98,11 @@ pub struct PlatformConfig {
     /// overflow the oldest are dropped and the session gets one
     /// `eventsMissed` in their place.
     pub max_queued_events: usize,
+    /// A session that speaks the wire protocol and sends nothing (no request,
+    /// no keep-alive) for this long is closed by the expiry sweep, so a phone
+    /// that vanished leaves its conferences (no ghosts). Default 30 s; 0
+    /// turns it off. Sessions used only in-process are the host's to close.
+    pub session_idle_secs: u64,
     /// How many events already taken from a session's queue the platform
     /// keeps, so a device that lost some can get them again
     /// ([`Platform::resync`]); beyond that it gets a snapshot. Default 256.
@@ -109,6 +119,7 @@ impl Default for PlatformConfig {
             token_refresh_lead_secs: DEFAULT_TOKEN_REFRESH_LEAD_SECS,
             max_queued_events: DEFAULT_MAX_QUEUED_EVENTS,
             event_retention: DEFAULT_EVENT_RETENTION,
+            session_idle_secs: DEFAULT_SESSION_IDLE_SECS,
         }
     }
 }
@@ -265,6 +276,9 @@ struct Session {
     sent: VecDeque<Event>,
     /// How many of them to keep.
     retention: usize,
+    /// When a wire message from it last arrived (`None`: never; then the
+    /// idle sweep leaves it alone).
+    last_heard: Option<u64>,
 }
 
 /// A request id and its reply (`None` while the request runs).
@@ -335,6 +349,11 @@ struct State {
     /// match the participant's newest token are skipped when due.
     refresh: BTreeSet<(u64, ConferenceId, ExternalId)>,
     revocations: RevocationList,
+    /// (deadline, session) of every wire session's idle expiry; entries that
+    /// no longer match the session's last message are skipped when due.
+    idle: BTreeSet<(u64, SessionId)>,
+    /// This platform's random session-id epoch (the high 32 bits).
+    session_epoch: u64,
     /// The longest token lifetime any conference of this platform uses: how
     /// long a revocation by bare token id must be kept.
     max_token_ttl: u64,
@@ -409,6 +428,9 @@ impl Minter {
 #[derive(Default)]
 struct Outbox {
     items: Vec<(SessionId, ConferenceId, Arc<EventKind>)>,
+    /// Sessions the sweep closed: dropped (with their listeners) only after
+    /// the lock is released.
+    closed: Vec<Session>,
 }
 
 impl Outbox {
@@ -462,6 +484,9 @@ impl Platform {
                 leeway: config.leeway_secs,
                 refresh_lead: config.token_refresh_lead_secs,
                 max_token_ttl: config.token_ttl_secs,
+                session_epoch: u64::from(
+                    rand_core::RngCore::next_u32(&mut rand_core::OsRng).max(1),
+                ) << 32,
                 ..State::default()
             }),
             config,
@@ -573,7 +598,7 @@ impl Platform {
         f: impl FnOnce(&mut State, &mut Outbox, u64, &mut Minter) -> Result<R>,
     ) -> Result<R> {
         let now = self.clock.now();
-        let (result, wake) = {
+        let (result, wake, closed) = {
             let mut st = self.state.lock();
             let mut out = Outbox::default();
             self.housekeeping(&mut st, now, &mut out);
@@ -583,18 +608,21 @@ impl Platform {
             if result.is_ok() {
                 out.items.append(&mut decided.items);
             }
+            let closed = std::mem::take(&mut out.closed);
             let wake = st.deliver(out, self.config.max_queued_events);
-            (result, wake)
+            (result, wake, closed)
         };
         for (sid, listener) in wake {
             listener(sid);
         }
+        drop(closed);
         result
     }
 
     /// What every operation does first: destroy conferences whose time is up,
     /// refresh tokens about to expire, forget what can no longer matter.
     fn housekeeping(&self, st: &mut State, now: u64, out: &mut Outbox) -> usize {
+        st.close_idle(now, self.config.session_idle_secs, out);
         let destroyed = st.expire_due(now, out);
         self.refresh_due(st, now, out);
         st.revocations.prune(now);

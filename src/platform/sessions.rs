@@ -8,7 +8,7 @@ impl Platform {
     pub fn open_session(&self, info: ParticipantInfo) -> SessionId {
         let mut st = self.state.lock();
         st.next_session += 1;
-        let sid = SessionId(st.next_session);
+        let sid = SessionId(st.session_epoch | (st.next_session & 0xffff_ffff));
         st.by_user
             .entry(info.external_id().clone())
             .or_default()
@@ -24,6 +24,7 @@ impl Platform {
                 replies: VecDeque::new(),
                 sent: VecDeque::new(),
                 retention: self.config.event_retention,
+                last_heard: None,
             },
         );
         sid
@@ -43,6 +44,38 @@ impl Platform {
         // The session's listener is released here, outside the lock.
         drop(removed);
         Ok(())
+    }
+
+    /// Notes that a message from the session's device arrived: from now on
+    /// the session is closed after [`PlatformConfig::session_idle_secs`]
+    /// without another one. The wire's server side calls it for every message.
+    pub fn heard_from(&self, sid: SessionId) -> Result<()> {
+        let now = self.clock.now();
+        let idle = self.config.session_idle_secs;
+        let mut st = self.state.lock();
+        let session = st.session_mut(sid)?;
+        if idle == 0 {
+            return Ok(());
+        }
+        let before = session.last_heard.replace(now);
+        if before != Some(now) {
+            if let Some(t) = before {
+                st.idle.remove(&(t.saturating_add(idle), sid));
+            }
+            st.idle.insert((now.saturating_add(idle), sid));
+        }
+        Ok(())
+    }
+
+    /// Checks that a session exists and was opened for `user`: what a host
+    /// does before letting a reconnecting device resume it (then `resync`).
+    pub fn resume_session(&self, sid: SessionId, user: &ExternalId) -> Result<()> {
+        let st = self.state.lock();
+        match st.session(sid) {
+            Ok(s) if s.info.external_id() == user => Ok(()),
+            // Someone else's session looks like no session at all.
+            _ => Err(PlatformError::SessionNotFound(sid)),
+        }
     }
 
     /// The session's user.

@@ -18,20 +18,25 @@ pub enum Resync {
 
 impl State {
     /// Conference `id` as session `sid` may see it, if the session is
-    /// connected to it: users, and the session's own participant.
+    /// connected to it: everyone, or for a listener the users and itself.
     pub(super) fn conference_snapshot(
         &self,
         sid: SessionId,
         id: ConferenceId,
     ) -> Option<ConferenceSnapshot> {
         let conf = self.conferences.get(&id)?;
-        let me = conf.participants().iter().position(|p| p.session == Some(sid))?;
+        let me = conf
+            .participants()
+            .iter()
+            .position(|p| p.session == Some(sid))?;
         let mine = conf.get(me)?;
         let participants = conf
             .participants()
             .iter()
             .enumerate()
-            .filter(|(i, p)| *i == me || p.kind == ParticipantType::User)
+            .filter(|(i, p)| {
+                mine.kind == ParticipantType::User || *i == me || p.kind == ParticipantType::User
+            })
             .map(|(_, p)| SnapshotParticipant {
                 view: p.view(),
                 revision: p.revision,
@@ -76,8 +81,9 @@ impl Platform {
     /// Brings a session whose device applied events up to `last_sequence`
     /// back in step: the events after it if the platform still holds all of
     /// them (the undelivered queue plus the last
-    /// [`PlatformConfig::event_retention`] delivered), otherwise one snapshot.
-    pub fn resync(&self, sid: SessionId, last_sequence: u64) -> Result<Resync> {
+    /// [`PlatformConfig::event_retention`] delivered), otherwise (or when
+    /// `snapshot` asks for it) one snapshot.
+    pub fn resync(&self, sid: SessionId, last_sequence: u64, snapshot: bool) -> Result<Resync> {
         self.run(|st, _, _| {
             let session = st.session_mut(sid)?;
             let first_held = session
@@ -85,13 +91,11 @@ impl Platform {
                 .front()
                 .or(session.queue.front())
                 .map_or(session.next_sequence, |e| e.sequence);
-            let lost_run = session
-                .sent
-                .iter()
-                .chain(session.queue.iter())
-                .any(|e| e.sequence > last_sequence && matches!(*e.kind, EventKind::EventsMissed { .. }));
+            let lost_run = session.sent.iter().chain(session.queue.iter()).any(|e| {
+                e.sequence > last_sequence && matches!(*e.kind, EventKind::EventsMissed { .. })
+            });
             let future = last_sequence >= session.next_sequence;
-            if first_held <= last_sequence + 1 && !lost_run && !future {
+            if !snapshot && first_held <= last_sequence + 1 && !lost_run && !future {
                 let mut events: Vec<Event> = session
                     .sent
                     .iter()
@@ -99,7 +103,12 @@ impl Platform {
                     .cloned()
                     .collect();
                 let queued: Vec<Event> = session.queue.drain(..).collect();
-                events.extend(queued.iter().filter(|e| e.sequence > last_sequence).cloned());
+                events.extend(
+                    queued
+                        .iter()
+                        .filter(|e| e.sequence > last_sequence)
+                        .cloned(),
+                );
                 session.retain_sent(queued);
                 return Ok(Resync::Events(events));
             }

@@ -386,6 +386,39 @@ impl State {
         count
     }
 
+    /// Closes every wire session silent for `idle` seconds (0: never): it
+    /// leaves its conferences, as if its host had closed it.
+    pub(super) fn close_idle(&mut self, now: u64, idle: u64, out: &mut Outbox) {
+        if idle == 0 {
+            return;
+        }
+        while self.idle.first().is_some_and(|(at, _)| *at <= now) {
+            let Some((at, sid)) = self.idle.pop_first() else {
+                break;
+            };
+            let due = self
+                .sessions
+                .get(&sid)
+                .and_then(|s| s.last_heard)
+                .is_some_and(|t| t.saturating_add(idle) == at);
+            if !due {
+                continue;
+            }
+            let joined: Vec<ConferenceId> = self
+                .sessions
+                .get(&sid)
+                .map(|s| s.joined.iter().copied().collect())
+                .unwrap_or_default();
+            for id in joined {
+                // Connected, so present: leaving is allowed.
+                let _ = self.leave_inner(sid, id, now, out);
+            }
+            if let Some(s) = self.remove_session(sid) {
+                out.closed.push(s);
+            }
+        }
+    }
+
     pub(super) fn remove_session(&mut self, sid: SessionId) -> Option<Session> {
         let s = self.sessions.remove(&sid)?;
         let user = s.info.external_id();

@@ -229,6 +229,10 @@ pub enum Op {
     Resync {
         /// The last sequence number the device applied (0 for none).
         last_sequence: u64,
+        /// Ask for a snapshot whatever the platform still holds (a device
+        /// that lost a roster, or restarted without its state).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        snapshot: bool,
     },
 }
 

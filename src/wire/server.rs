@@ -23,6 +23,8 @@ impl Platform {
     /// last [`REMEMBERED_REPLIES`]) gets the first reply and does not run again.
     #[must_use]
     pub fn handle_message(&self, sid: SessionId, bytes: &[u8]) -> Vec<u8> {
+        // Any message, even a broken one, says the device is there.
+        let _ = self.heard_from(sid);
         let request = match Request::parse(bytes) {
             Ok(r) => r,
             Err((id, e)) => {
@@ -95,11 +97,15 @@ impl Platform {
             Op::Join {
                 conference_id,
                 token,
-            } => joined(self.join_with_roster(sid, conf(conference_id)?, token.as_deref(), false)?),
+            } => {
+                joined(self.join_with_roster(sid, conf(conference_id)?, token.as_deref(), false)?)
+            }
             Op::Listen {
                 conference_id,
                 token,
-            } => joined(self.join_with_roster(sid, conf(conference_id)?, token.as_deref(), true)?),
+            } => {
+                joined(self.join_with_roster(sid, conf(conference_id)?, token.as_deref(), true)?)
+            }
             Op::MediaState {
                 conference_id,
                 state,
@@ -172,7 +178,10 @@ impl Platform {
                 self.session_info(sid)?;
                 Ok(json!({}))
             }
-            Op::Resync { last_sequence } => match self.resync(sid, *last_sequence)? {
+            Op::Resync {
+                last_sequence,
+                snapshot,
+            } => match self.resync(sid, *last_sequence, *snapshot)? {
                 Resync::Events(events) => {
                     let events: Vec<_> = events.iter().map(EventBody::of).collect();
                     Ok(json!({ "events": events }))
