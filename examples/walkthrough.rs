@@ -8,7 +8,10 @@
 //! a refused escalation, a kick). Part 2 is the app-server path through the
 //! REST-style handler (create with participants, tokens for users without a
 //! session, the JWK set, offline verification on a device, the empty-conference
-//! time to live).
+//! time to live). Part 3 is the device half: phones that hold a `Client`
+//! replica and see nothing but the bytes of the wire protocol (a late joiner
+//! sees who is there, a lost message is noticed and repaired, a silent phone
+//! leaves instead of haunting the roster).
 //!
 //! The story is deterministic: the clock is manual and the signing key comes from
 //! a fixed seed. Conference IDs and token ids (`jti`) are random UUIDs, so those
@@ -19,9 +22,11 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::sync::Arc;
 
+use confkit::client::{Client, Update};
 use confkit::event::{EndReason, EventKind, ParticipantView};
 use confkit::platform::rest::RestResponse;
 use confkit::platform::{ConferenceOptions, Delivery, Invitee, PlatformConfig};
+use confkit::wire::message::{MediaState, Op, WireInvitee};
 use confkit::{
     ConferenceId, ErrorCode, Event, ExternalId, KeyId, KeyRing, LifecycleEvent, ManualClock,
     ParticipantInfo, ParticipantStatus, Permission, PermissionSet, Platform, PlatformError,
@@ -55,6 +60,7 @@ fn main() -> Res {
     };
     sdk_path(&mut story)?;
     rest_path(&mut story)?;
+    device_path()?;
     println!();
     println!(
         "walkthrough finished: every step went as expected ({} events received).",
@@ -414,6 +420,214 @@ fn rest_path(s: &mut Story) -> Res {
     assert!(events[0]
         .iter()
         .any(|e| matches!(&*e.kind, EventKind::TokenRefreshed { .. })));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Part 3: the device half, over bytes only
+// ---------------------------------------------------------------------------
+
+/// A phone: its session id (the transport knows it) and its replica.
+struct Phone {
+    name: &'static str,
+    sid: SessionId,
+    client: Client,
+}
+
+impl Phone {
+    /// Sends a request as bytes, hands the reply and the queued events back
+    /// as bytes, and prints what the replica says changed.
+    fn send(&mut self, p: &Platform, op: Op) -> Res<Vec<Update>> {
+        let out = self.client.request(op);
+        let reply = p.handle_message(self.sid, &out.bytes);
+        let mut updates = self.client.receive(&reply)?;
+        updates.extend(self.pump(p)?);
+        Ok(updates)
+    }
+
+    fn pump(&mut self, p: &Platform) -> Res<Vec<Update>> {
+        let mut updates = Vec::new();
+        for bytes in p.drain_messages(self.sid)? {
+            updates.extend(self.client.receive(&bytes)?);
+        }
+        for u in &updates {
+            if let Some(text) = describe_update(u) {
+                say(&format!("[{} phone] {text}", self.name));
+            }
+        }
+        Ok(updates)
+    }
+
+    fn status_of(&self, conf: ConferenceId, who: &str) -> Option<ParticipantStatus> {
+        let id = ExternalId::new(who).ok()?;
+        self.client
+            .conference(conf)?
+            .participants
+            .get(&id)
+            .map(|v| v.status)
+    }
+}
+
+fn describe_update(u: &Update) -> Option<String> {
+    Some(match u {
+        Update::ParticipantAdded { participant, .. } => {
+            format!(
+                "{} appears ({})",
+                participant.external_id, participant.status
+            )
+        }
+        Update::ParticipantUpdated {
+            participant,
+            old_status,
+            ..
+        } if *old_status != participant.status => format!(
+            "{} {old_status} → {}",
+            participant.external_id, participant.status
+        ),
+        Update::InvitationReceived(i) => format!(
+            "invitation to \"{}\" from {} (token verified offline)",
+            i.alias,
+            i.inviter.external_id()
+        ),
+        Update::Gap { expected, received } => {
+            format!("expected event #{expected}, got #{received}: stop and resync")
+        }
+        Update::Resynced { snapshot } => format!(
+            "back in step ({})",
+            if *snapshot {
+                "snapshot"
+            } else {
+                "missed events resent"
+            }
+        ),
+        Update::RequestFailed { error, .. } => format!("refused: {}", error.error_reason),
+        _ => return None,
+    })
+}
+
+fn device_path() -> Res {
+    heading("Part 3 — the device half: phones that see only bytes");
+    let clock = ManualClock::new(START);
+    let key = SigningKey::from_seed(&[43; 32], KeyId::new("demo-key-2")?);
+    let p = Platform::with_config(key, Arc::new(clock.clone()), PlatformConfig::default());
+    let phone = |name: &'static str| -> Res<Phone> {
+        let sid = p.open_session(ParticipantInfo::new(ExternalId::new(name)?, name, None)?);
+        let ring = KeyRing::from_jwks(&p.jwks())?;
+        let client = Client::new(ExternalId::new(name)?, ring, Arc::new(clock.clone()));
+        Ok(Phone { name, sid, client })
+    };
+    let mut alice = phone("alice")?;
+    let mut bob = phone("bob")?;
+
+    step("Alice's phone creates \"stand-up\" and joins it, all over the wire");
+    let created = alice.send(
+        &p,
+        Op::Create {
+            alias: "stand-up".into(),
+            protected: true,
+            audio_only: false,
+            participant_limit: None,
+            empty_ttl_secs: None,
+            token_ttl_secs: None,
+        },
+    )?;
+    let result = created
+        .iter()
+        .find_map(|u| match u {
+            Update::RequestSucceeded { result, .. } => Some(result.clone()),
+            _ => None,
+        })
+        .ok_or("create failed")?;
+    let conf = ConferenceId::parse(result["conference"]["id"].as_str().ok_or("no id")?)?;
+    let owner_token = result["ownerToken"].as_str().map(str::to_owned);
+    alice.send(
+        &p,
+        Op::Join {
+            conference_id: conf.to_string(),
+            token: owner_token,
+        },
+    )?;
+    alice.send(
+        &p,
+        Op::MediaState {
+            conference_id: conf.to_string(),
+            state: MediaState::Connected,
+        },
+    )?;
+    assert_eq!(
+        alice.status_of(conf, "alice"),
+        Some(ParticipantStatus::OnAir)
+    );
+
+    step("Alice invites Bob; Bob's phone verifies the invitation's token offline and joins late");
+    alice.send(
+        &p,
+        Op::Invite {
+            conference_id: conf.to_string(),
+            invitees: vec![WireInvitee {
+                external_id: ExternalId::new("bob")?,
+                permissions: None,
+            }],
+        },
+    )?;
+    bob.pump(&p)?;
+    let token = bob.client.inbox().last().and_then(|i| i.token.clone());
+    bob.send(
+        &p,
+        Op::Join {
+            conference_id: conf.to_string(),
+            token,
+        },
+    )?;
+    assert_eq!(bob.status_of(conf, "alice"), Some(ParticipantStatus::OnAir));
+    say("Bob's phone shows Alice ON_AIR at once: the join's reply carries the roster");
+    bob.send(
+        &p,
+        Op::MediaState {
+            conference_id: conf.to_string(),
+            state: MediaState::Connected,
+        },
+    )?;
+    alice.pump(&p)?;
+
+    step("One message to Alice's phone is lost on the way; the next one shows the gap");
+    bob.send(
+        &p,
+        Op::MediaState {
+            conference_id: conf.to_string(),
+            state: MediaState::Warning,
+        },
+    )?;
+    bob.send(
+        &p,
+        Op::MediaState {
+            conference_id: conf.to_string(),
+            state: MediaState::Recovered,
+        },
+    )?;
+    let messages = p.drain_messages(alice.sid)?;
+    for u in alice.client.receive(&messages[1])? {
+        if let Some(text) = describe_update(&u) {
+            say(&format!("[alice phone] {text}"));
+        }
+    }
+    assert!(alice.client.is_stalled());
+    let resync = alice.client.resync_request();
+    let reply = p.handle_message(alice.sid, &resync.bytes);
+    for u in alice.client.receive(&reply)? {
+        if let Some(text) = describe_update(&u) {
+            say(&format!("[alice phone] {text}"));
+        }
+    }
+    assert_eq!(alice.status_of(conf, "bob"), Some(ParticipantStatus::OnAir));
+
+    step("Bob's phone goes silent; 30 s later he is LEFT in Alice's view, not a ghost");
+    clock.advance(20);
+    alice.send(&p, Op::KeepAlive {})?;
+    clock.advance(15);
+    p.expire_conferences();
+    alice.pump(&p)?;
+    assert_eq!(alice.status_of(conf, "bob"), Some(ParticipantStatus::Left));
     Ok(())
 }
 

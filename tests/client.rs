@@ -564,3 +564,55 @@ proptest! {
         run_schedule(n, &steps)?;
     }
 }
+
+#[test]
+fn regression_a_late_snapshot_does_not_set_the_view_back() {
+    let steps = vec![
+        Step::Act {
+            who: 0,
+            op: 2,
+            target: 0,
+        },
+        Step::Act {
+            who: 5,
+            op: 0,
+            target: 0,
+        },
+        Step::Reconnect { who: 5 },
+        Step::Act {
+            who: 5,
+            op: 2,
+            target: 0,
+        },
+        Step::Wire { who: 5, fault: 1 },
+    ];
+    run_schedule(6, &steps).unwrap();
+}
+
+#[test]
+fn regression_listen_after_reconnect() {
+    let steps = vec![
+        Step::Act {
+            who: 1,
+            op: 2,
+            target: 0,
+        },
+        Step::Act {
+            who: 0,
+            op: 0,
+            target: 0,
+        },
+        Step::Act {
+            who: 2,
+            op: 0,
+            target: 0,
+        },
+        Step::Reconnect { who: 3 },
+        Step::Act {
+            who: 3,
+            op: 2,
+            target: 0,
+        },
+    ];
+    run_schedule(3, &steps).unwrap();
+}

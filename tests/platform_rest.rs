@@ -503,7 +503,10 @@ fn permissions_endpoint_replaces_permissions_and_revokes_the_old_token() {
     assert_eq!(updates(&events[1..]), [("bob".into(), S::OnAir, S::OnAir)]);
     let seen = drain(&s.p, s.alice);
     assert_eq!(updates(&seen), [("bob".into(), S::OnAir, S::OnAir)]);
-    assert!(!seen.iter().any(|e| e.to_json().contains(&new)), "alice never sees bob's token");
+    assert!(
+        !seen.iter().any(|e| e.to_json().contains(&new)),
+        "alice never sees bob's token"
+    );
     let (_, list) = get_participants(&s.p, s.conf);
     assert_eq!(list["participants"][1]["externalId"], "bob");
     assert_eq!(

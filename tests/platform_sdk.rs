@@ -667,7 +667,10 @@ fn update_permissions_requires_update_permissions_or_owner() {
     );
     // Everyone who sees carol (carol too) sees her new set; nobody else
     // gets her token.
-    assert_eq!(updates(&events[1..]), [("carol".into(), S::OnAir, S::OnAir)]);
+    assert_eq!(
+        updates(&events[1..]),
+        [("carol".into(), S::OnAir, S::OnAir)]
+    );
     let dave_saw = drain(&room.p, dave);
     assert!(permissions_token(&dave_saw).is_none());
     assert_eq!(updates(&dave_saw), [("carol".into(), S::OnAir, S::OnAir)]);

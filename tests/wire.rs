@@ -82,12 +82,23 @@ fn the_seed_flow_over_bytes() {
     )
     .unwrap();
     assert_eq!(
-        (&joined["status"], &joined["permissions"], &joined["switched"]),
-        (&json!("CONNECTING"), &json!(PermissionSet::ALL), &json!(false))
+        (
+            &joined["status"],
+            &joined["permissions"],
+            &joined["switched"]
+        ),
+        (
+            &json!("CONNECTING"),
+            &json!(PermissionSet::ALL),
+            &json!(false)
+        )
     );
     // The reply carries the roster as of the session's events so far.
     assert_eq!(joined["asOfSequence"], 1);
-    assert_eq!(joined["conference"]["participants"][0]["externalId"], "alice");
+    assert_eq!(
+        joined["conference"]["participants"][0]["externalId"],
+        "alice"
+    );
     assert_eq!(joined["conference"]["token"], json!(owner_token));
     let on_air = send(
         &p,

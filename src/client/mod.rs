@@ -193,6 +193,9 @@ pub struct ConferenceView {
     token: Option<Claims>,
     /// Events up to this sequence number are already in the roster.
     covered_to: u64,
+    /// The request whose reply brought that roster (of two rosters as of the
+    /// same sequence, the later request's is newer).
+    covered_by: u64,
     /// Whether a roster (join reply or snapshot) arrived since it joined.
     has_roster: bool,
     /// The sequence number of the last event that changed each participant
@@ -212,6 +215,7 @@ impl ConferenceView {
             participants: BTreeMap::new(),
             token: None,
             covered_to: 0,
+            covered_by: 0,
             has_roster: false,
             seen: BTreeMap::new(),
         }
@@ -237,7 +241,8 @@ pub struct Client {
     stalled: bool,
     conferences: BTreeMap<ConferenceId, ConferenceView>,
     inbox: Vec<Invitation>,
-    pending: HashMap<String, Pending>,
+    /// Requests waiting for their reply: what they were, and their number.
+    pending: HashMap<String, (Pending, u64)>,
 }
 
 /// Most invitations the inbox keeps (the oldest go first).
@@ -273,12 +278,13 @@ impl Client {
             Op::Resync { .. } => Pending::Resync,
             _ => Pending::Other,
         };
-        let id = RequestId::numbered(self.next_id);
+        let number = self.next_id;
+        let id = RequestId::numbered(number);
         self.next_id += 1;
         if self.pending.len() >= MAX_PENDING {
             self.pending.clear();
         }
-        self.pending.insert(id.as_str().to_owned(), kind);
+        self.pending.insert(id.as_str().to_owned(), (kind, number));
         let bytes = Request { id: id.clone(), op }.to_bytes();
         Outgoing { id, bytes }
     }
@@ -289,7 +295,7 @@ impl Client {
     /// waits for the reply to a join or listen.
     pub fn resync_request(&mut self) -> Outgoing {
         let last_sequence = self.last_sequence;
-        let snapshot = self.pending.values().any(|k| *k == Pending::Enter)
+        let snapshot = self.pending.values().any(|(k, _)| *k == Pending::Enter)
             || self.conferences.values().any(|v| v.joined && !v.has_roster);
         self.request(Op::Resync {
             last_sequence,
@@ -371,7 +377,7 @@ impl Client {
             });
             return Ok(vec![Update::RequestFailed { id: None, error }]);
         };
-        let Some(&kind) = self.pending.get(&id) else {
+        let Some(&(kind, number)) = self.pending.get(&id) else {
             return Ok(vec![Update::DuplicateReply { id }]);
         };
         let mut out = Vec::new();
@@ -394,7 +400,7 @@ impl Client {
                     .and_then(Value::as_u64)
                     .ok_or_else(|| ClientError::Reply("join without asOfSequence".into()))?;
                 let token = self.check_roster_token(&roster)?;
-                self.replace_conference(&roster, token, as_of, &mut out);
+                self.replace_conference(&roster, token, (as_of, number), &mut out);
                 out.push(Update::RequestSucceeded {
                     id: id.clone(),
                     result,
@@ -404,7 +410,7 @@ impl Client {
                 if let Some(snapshot) = result.get("snapshot") {
                     let snapshot = SessionSnapshot::deserialize(snapshot.clone())
                         .map_err(|e| ClientError::Reply(e.to_string()))?;
-                    self.apply_snapshot(&snapshot, &mut out)?;
+                    self.apply_snapshot(&snapshot, number, &mut out)?;
                     out.push(Update::Resynced { snapshot: true });
                 } else if let Some(Value::Array(events)) = result.get("events") {
                     let mut parsed = Vec::with_capacity(events.len());
@@ -628,11 +634,13 @@ impl Client {
     }
 
     /// Replaces one conference's view with a roster; yields the differences.
+    /// Replaces one conference's view with a roster, as of event `as_of`,
+    /// from the reply to request `number`.
     fn replace_conference(
         &mut self,
         roster: &ConferenceSnapshot,
         token: Option<Claims>,
-        as_of: u64,
+        (as_of, number): (u64, u64),
         out: &mut Vec<Update>,
     ) {
         let conf = roster.conference_id;
@@ -641,9 +649,10 @@ impl Client {
             .conferences
             .entry(conf)
             .or_insert_with(ConferenceView::new);
-        if as_of < view.covered_to {
+        if (as_of, number) < (view.covered_to, view.covered_by) {
             return; // a late roster, older than what the view already has
         }
+        view.covered_by = number;
         // What events newer than the roster said stands (a reply can arrive
         // after the events that follow it).
         let newer = |id: &ExternalId| view.seen.get(id).is_some_and(|s| *s > as_of);
@@ -664,7 +673,7 @@ impl Client {
         view.participants = new;
         view.alias = Some(roster.alias.clone());
         view.is_protected = Some(roster.is_protected);
-        view.covered_to = view.covered_to.max(as_of);
+        view.covered_to = as_of;
         view.has_roster = true;
         // The newest token wins, from whichever message it came.
         if let Some(t) = token {
@@ -699,11 +708,18 @@ impl Client {
         view.ended = false;
     }
 
+    /// Replaces the view with a snapshot, the answer to request `number`.
     fn apply_snapshot(
         &mut self,
         snapshot: &SessionSnapshot,
+        number: u64,
         out: &mut Vec<Update>,
     ) -> Result<(), ClientError> {
+        if snapshot.as_of_sequence < self.last_sequence {
+            // Older than events already applied (a reply that took its time):
+            // it can only set the view back.
+            return Ok(());
+        }
         let tokens = snapshot
             .conferences
             .iter()
@@ -720,12 +736,14 @@ impl Client {
             }
         }
         for (roster, token) in snapshot.conferences.iter().zip(tokens) {
-            self.replace_conference(roster, token, snapshot.as_of_sequence, out);
+            self.replace_conference(roster, token, (snapshot.as_of_sequence, number), out);
         }
         self.last_sequence = snapshot.as_of_sequence;
         self.stalled = false;
-        // The snapshot covers every join still waiting for its reply.
-        self.pending.retain(|_, k| *k != Pending::Enter);
+        // The snapshot covers every join sent before it was asked for (one
+        // sent after it still needs its own roster).
+        self.pending
+            .retain(|_, (k, n)| *k != Pending::Enter || *n > number);
         Ok(())
     }
 }

@@ -169,8 +169,10 @@ pub unsafe extern "C" fn confkit_conference_fetch(
         // A closed session fetches nothing, like every other session call.
         s.platform.session_info(s.id)?;
         let info = match (id, alias) {
-            (Some(id), _) => s.platform.conference(ConferenceId::parse(id)?)?,
-            (None, Some(alias)) => s.platform.conference_by_alias(alias)?,
+            (Some(id), _) => s
+                .platform
+                .conference_seen_by(s.id, ConferenceId::parse(id)?)?,
+            (None, Some(alias)) => s.platform.conference_by_alias_seen_by(s.id, alias)?,
             (None, None) => return Err(FfiError::null("conference_id and alias")),
         };
         write_out(out, into_raw(confkit_conference_info::new(info, false)));

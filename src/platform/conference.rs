@@ -56,16 +56,22 @@ impl Participant {
 
     /// Records a token; returns the records it displaces (expired by
     /// `expired_before`, or beyond [`MAX_LIVE_TOKENS`]) for the caller to revoke.
+    /// Beyond the cap the newest earlier record goes, not the oldest: a burst
+    /// of re-invitations cannot push out the token the app server handed out
+    /// first, and the token just issued always stays.
     pub fn add_token(&mut self, token: TokenRecord, expired_before: u64) -> Vec<TokenRecord> {
         let (mut gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.tokens)
             .into_iter()
             .partition(|t| t.expires_at < expired_before);
         self.tokens = kept;
         if !self.holds_token(&token.jti) {
+            if self.tokens.len() >= MAX_LIVE_TOKENS {
+                if let Some(last) = self.tokens.pop() {
+                    gone.push(last);
+                }
+            }
             self.tokens.push(token);
         }
-        let excess = self.tokens.len().saturating_sub(MAX_LIVE_TOKENS);
-        gone.extend(self.tokens.drain(..excess));
         gone
     }
 
@@ -162,6 +168,28 @@ impl Conference {
         }
     }
 
+    /// The conference as `viewer` may see it: a listener's counts leave out
+    /// the other listeners (whom it must not learn of).
+    pub fn info_for(&self, viewer: &ExternalId) -> ConferenceInfo {
+        let mut info = self.info();
+        let me = self.index_of(viewer);
+        let listening = me
+            .and_then(|i| self.get(i))
+            .is_some_and(|p| p.kind == ParticipantType::Listener);
+        if let (true, Some(me)) = (listening, me) {
+            let visible = |i: usize, p: &Participant| i == me || p.kind == ParticipantType::User;
+            info.participant_count = self
+                .participants
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| visible(*i, p))
+                .count();
+            info.present_count =
+                self.present_users.len() + usize::from(self.present_listeners.contains(&me));
+        }
+        info
+    }
+
     pub fn is_owner(&self, who: &ExternalId) -> bool {
         &self.owner == who
     }
@@ -208,6 +236,11 @@ impl Conference {
             (true, true) => self.present_listeners.insert(i),
             (false, _) => false,
         };
+    }
+
+    /// How many participant records (any status) it holds.
+    pub fn len(&self) -> usize {
+        self.participants.len()
     }
 
     /// Adds a participant; the caller has checked the ID is new.

@@ -101,7 +101,7 @@ impl Platform {
             let owner_token =
                 owner_idx.and_then(|idx| self.issue_fresh(st, minter, id, idx, now, out));
             return Ok(Created {
-                conference: st.conference(id)?.info(),
+                conference: st.conference(id)?.info_for(owner.external_id()),
                 is_new: false,
                 owner_token,
             });
@@ -110,6 +110,12 @@ impl Platform {
             return Err(PlatformError::InvalidInput(
                 "time to live must be at least 1 second".into(),
             ));
+        }
+        let too_long = |t: Option<u64>| t.is_some_and(|t| t > MAX_CONFERENCE_TTL_SECS);
+        if too_long(options.empty_ttl_secs) || too_long(options.token_ttl_secs) {
+            return Err(PlatformError::InvalidInput(format!(
+                "a conference's times to live are at most {MAX_CONFERENCE_TTL_SECS} seconds"
+            )));
         }
         if options.participant_limit == Some(0) {
             return Err(PlatformError::InvalidInput(
@@ -172,6 +178,33 @@ impl Platform {
         self.run(|st, _, _| Ok(st.conference(id)?.info()))
     }
 
+    /// A live conference as session `sid`'s user may see it (a listener's
+    /// counts leave out other listeners).
+    pub fn conference_seen_by(&self, sid: SessionId, id: ConferenceId) -> Result<ConferenceInfo> {
+        self.run(|st, _, _| {
+            let user = st.session(sid)?.info.external_id().clone();
+            Ok(st.conference(id)?.info_for(&user))
+        })
+    }
+
+    /// [`Platform::conference_seen_by`], by alias.
+    pub fn conference_by_alias_seen_by(
+        &self,
+        sid: SessionId,
+        alias: &str,
+    ) -> Result<ConferenceInfo> {
+        let alias = Alias::new(alias)?;
+        self.run(|st, _, _| {
+            let user = st.session(sid)?.info.external_id().clone();
+            let id = st
+                .aliases
+                .get(alias.key())
+                .copied()
+                .ok_or_else(|| PlatformError::ConferenceNotFound(alias.as_str().to_owned()))?;
+            Ok(st.conference(id)?.info_for(&user))
+        })
+    }
+
     /// A live conference by alias (compared by [`Alias::key`]).
     pub fn conference_by_alias(&self, alias: &str) -> Result<ConferenceInfo> {
         let alias = Alias::new(alias)?;
@@ -215,7 +248,7 @@ impl Platform {
     /// refreshes go out while nothing else happens. Returns how many
     /// conferences were destroyed.
     pub fn expire_conferences(&self) -> usize {
-        let now = self.clock.now();
+        let now = self.monotonic_now();
         let (count, wake) = {
             let mut st = self.state.lock();
             let mut out = Outbox::default();

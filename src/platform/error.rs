@@ -93,6 +93,12 @@ pub enum PlatformError {
         /// Why it cannot be reused here.
         why: &'static str,
     },
+    /// The conference holds as many participant records as it may.
+    #[error("conference already has {limit} participants, the most one conference holds")]
+    TooManyParticipants {
+        /// [`crate::platform::MAX_PARTICIPANTS_PER_CONFERENCE`].
+        limit: usize,
+    },
     /// The conference is full.
     #[error("conference is at max capacity ({limit} participants)")]
     AtMaxCapacity {
@@ -139,7 +145,9 @@ impl PlatformError {
             | PlatformError::ParticipantKicked(_)
             | PlatformError::OwnPermissions(_) => ErrorCode::NotAllowed,
             PlatformError::AliasTaken { .. } => ErrorCode::AliasTaken,
-            PlatformError::AtMaxCapacity { .. } => ErrorCode::AtMaxCapacity,
+            PlatformError::AtMaxCapacity { .. } | PlatformError::TooManyParticipants { .. } => {
+                ErrorCode::AtMaxCapacity
+            }
             PlatformError::Transition(_) => ErrorCode::InvalidTransition,
         }
     }

@@ -93,6 +93,15 @@ pub(super) fn plan_invites(
         };
         steps.push((action, perms));
     }
+    let adds = steps
+        .iter()
+        .filter(|(a, _)| matches!(a, Action::Add))
+        .count();
+    if conf.len() + adds > MAX_PARTICIPANTS_PER_CONFERENCE {
+        return Err(PlatformError::TooManyParticipants {
+            limit: MAX_PARTICIPANTS_PER_CONFERENCE,
+        });
+    }
     Ok(InvitePlan {
         conference: id,
         version: conf.version(),

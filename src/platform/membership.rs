@@ -40,7 +40,7 @@ impl Platform {
         // lock; revocation is checked under it. Errors surface in the order
         // session, conference, token.
         let verified = token.map(|t| {
-            let v = Validation::new(self.clock.now(), id).with_leeway(self.config.leeway_secs);
+            let v = Validation::new(self.monotonic_now(), id).with_leeway(self.config.leeway_secs);
             self.ring.read().verify(t, &v)
         });
         self.run(|st, out, now| {
@@ -84,6 +84,11 @@ impl Platform {
                 None => ParticipantStatus::Connecting,
             };
             let was_present = old_status.is_some_and(ParticipantStatus::is_in_conference);
+            if existing.is_none() && conf.len() >= MAX_PARTICIPANTS_PER_CONFERENCE {
+                return Err(PlatformError::TooManyParticipants {
+                    limit: MAX_PARTICIPANTS_PER_CONFERENCE,
+                });
+            }
             if let Some(limit) = conf.options.participant_limit {
                 if !was_present && conf.present_count() >= limit as usize {
                     return Err(PlatformError::AtMaxCapacity { limit });

@@ -70,6 +70,15 @@ pub const MAX_INVITEES_PER_REQUEST: usize = 10_000;
 /// Default cap of a session's event queue.
 pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 1024;
 
+/// Longest time to live a conference may set for its tokens or for staying
+/// empty (24 hours): what the platform remembers about a conference is bounded
+/// by it.
+pub const MAX_CONFERENCE_TTL_SECS: u64 = 24 * 60 * 60;
+
+/// Most participant records (of any status) one conference holds; an
+/// invitation beyond it is refused with `AT_MAX_CAPACITY`.
+pub const MAX_PARTICIPANTS_PER_CONFERENCE: usize = 100_000;
+
 /// Default idle time after which a silent wire session is closed.
 pub const DEFAULT_SESSION_IDLE_SECS: u64 = 30;
 
@@ -450,6 +459,8 @@ pub struct Platform {
     key: SigningKey,
     ring: RwLock<KeyRing>,
     clock: Arc<dyn Clock>,
+    /// The latest time the clock has shown (see `monotonic_now`).
+    high_water: std::sync::atomic::AtomicU64,
     state: Mutex<State>,
 }
 
@@ -480,6 +491,7 @@ impl Platform {
             key,
             ring: RwLock::new(ring),
             clock,
+            high_water: std::sync::atomic::AtomicU64::new(0),
             state: Mutex::new(State {
                 leeway: config.leeway_secs,
                 refresh_lead: config.token_refresh_lead_secs,
@@ -503,6 +515,18 @@ impl Platform {
     #[must_use]
     pub fn now(&self) -> u64 {
         self.clock.now()
+    }
+
+    /// The platform's own time: the clock, but never earlier than it has
+    /// already been. Expiry, revocation pruning and token checks use it, so a
+    /// clock that steps back cannot bring back what has expired or been
+    /// forgotten. Tokens are stamped with the clock itself (devices check
+    /// them against their own clocks).
+    fn monotonic_now(&self) -> u64 {
+        let now = self.clock.now();
+        self.high_water
+            .fetch_max(now, std::sync::atomic::Ordering::SeqCst)
+            .max(now)
     }
 
     /// The public keys tokens verify with, as a JWK set.
@@ -537,7 +561,7 @@ impl Platform {
     /// conference of this platform. Remembered for the longest token lifetime
     /// in use (plus leeway), after which any token with that id has expired.
     pub fn revoke_token(&self, token_id: &str) {
-        let now = self.clock.now();
+        let now = self.monotonic_now();
         let mut st = self.state.lock();
         let forget_after = now
             .saturating_add(st.max_token_ttl.max(self.config.token_ttl_secs))
@@ -564,7 +588,8 @@ impl Platform {
         predict: impl FnOnce(&State, u64, &mut Minter) -> Result<Vec<TokenRequest>>,
         f: impl FnOnce(&mut State, &mut Outbox, u64, &mut Minter) -> Result<R>,
     ) -> Result<R> {
-        let now = self.clock.now();
+        let now = self.monotonic_now();
+        let wall = self.clock.now();
         let mut minter = Minter::default();
         let requests = predict(&self.state.lock(), now, &mut minter).unwrap_or_default();
         for r in requests {
@@ -573,7 +598,7 @@ impl Platform {
                 r.subject.clone(),
                 r.conference,
                 r.permissions,
-                now,
+                wall,
                 r.ttl_secs,
             );
             let record = TokenRecord {
@@ -597,7 +622,7 @@ impl Platform {
         minter: &mut Minter,
         f: impl FnOnce(&mut State, &mut Outbox, u64, &mut Minter) -> Result<R>,
     ) -> Result<R> {
-        let now = self.clock.now();
+        let now = self.monotonic_now();
         let (result, wake, closed) = {
             let mut st = self.state.lock();
             let mut out = Outbox::default();
@@ -638,17 +663,18 @@ impl Platform {
         conf: &Conference,
         subject: &ExternalId,
         perms: PermissionSet,
-        now: u64,
+        _now: u64,
     ) -> (String, TokenRecord) {
         if let Some(ready) = minter.take(conf.id, subject, perms) {
             return ready;
         }
+        // Stamped with the clock itself, not the platform's monotonic time.
         let claims = Claims::new(
             self.config.issuer.clone(),
             subject.clone(),
             conf.id,
             perms,
-            now,
+            self.clock.now(),
             conf.options.token_ttl_secs,
         );
         let record = TokenRecord {

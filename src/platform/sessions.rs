@@ -50,7 +50,7 @@ impl Platform {
     /// the session is closed after [`PlatformConfig::session_idle_secs`]
     /// without another one. The wire's server side calls it for every message.
     pub fn heard_from(&self, sid: SessionId) -> Result<()> {
-        let now = self.clock.now();
+        let now = self.monotonic_now();
         let idle = self.config.session_idle_secs;
         let mut st = self.state.lock();
         let session = st.session_mut(sid)?;

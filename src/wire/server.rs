@@ -81,11 +81,9 @@ impl Platform {
                 conference_id,
                 alias,
             } => {
-                // Only a session may ask (as for every request).
-                self.session_info(sid)?;
                 let info = match (conference_id, alias) {
-                    (Some(id), _) => self.conference(conf(id)?)?,
-                    (None, Some(alias)) => self.conference_by_alias(alias)?,
+                    (Some(id), _) => self.conference_seen_by(sid, conf(id)?)?,
+                    (None, Some(alias)) => self.conference_by_alias_seen_by(sid, alias)?,
                     (None, None) => {
                         return Err(PlatformError::InvalidInput(
                             "fetch needs a conferenceId or an alias".into(),
