@@ -7,6 +7,46 @@
 //! Every view a client holds is derived from what it was sent: events in
 //! sequence order, the roster that a `join` or `listen` reply carries, and
 //! the snapshot a `resync` may answer with.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use confkit::client::{Client, Update};
+//! use confkit::platform::PlatformConfig;
+//! use confkit::wire::message::Op;
+//! use confkit::{ExternalId, KeyId, KeyRing, ManualClock, ParticipantInfo, Platform, SigningKey};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let clock = ManualClock::new(1_700_000_000);
+//! let key = SigningKey::from_seed(&[7; 32], KeyId::new("key-1")?);
+//! let server = Platform::with_config(key, Arc::new(clock.clone()), PlatformConfig::default());
+//! // The app server opens the session when the phone signs in.
+//! let alice = ExternalId::new("alice")?;
+//! let session = server.open_session(ParticipantInfo::new(alice.clone(), "Alice", None)?);
+//!
+//! // On the phone: a replica that trusts the server's published keys.
+//! let ring = KeyRing::from_jwks(&server.jwks())?;
+//! let mut phone = Client::new(alice, ring, Arc::new(clock.clone()));
+//! let request = phone.request(Op::Create {
+//!     alias: "stand-up".into(),
+//!     protected: false,
+//!     audio_only: false,
+//!     participant_limit: None,
+//!     empty_ttl_secs: None,
+//!     token_ttl_secs: None,
+//! });
+//! // The transport carries `request.bytes` up and the reply down.
+//! let reply = server.handle_message(session, &request.bytes);
+//! for update in phone.receive(&reply)? {
+//!     if let Update::RequestSucceeded { result, .. } = update {
+//!         println!("created {}", result["conference"]["id"]);
+//!     }
+//! }
+//! for message in server.drain_messages(session)? {
+//!     phone.receive(&message)?; // events, in sequence order
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
