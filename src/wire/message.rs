@@ -290,34 +290,90 @@ impl Request {
     /// Reads a request. On failure, also returns the request id when it
     /// could be read, so the error reply can carry it.
     pub fn parse(bytes: &[u8]) -> Result<Request, (Option<RequestId>, WireError)> {
-        let mut map = object(bytes).map_err(|e| (None, e))?;
-        let id = match map.remove("id") {
+        let head = head(bytes).map_err(|e| (None, e))?;
+        let id = match head.id {
             Some(Value::String(s)) => RequestId::new(s).map_err(|e| (None, e))?,
             Some(_) => return Err((None, WireError::Invalid("id must be a string".into()))),
             None => return Err((None, WireError::Invalid("id is missing".into()))),
         };
         let fail = |e| Err((Some(id.clone()), e));
-        if let Err(e) = check_version(&map) {
+        if let Err(e) = check_version(head.v.as_ref()) {
             return fail(e);
         }
-        match map.get("type") {
+        match &head.message_type {
             Some(Value::String(t)) if REQUEST_TYPES.contains(&t.as_str()) => {}
             Some(Value::String(t)) => return fail(WireError::UnknownType(t.clone())),
             _ => return fail(WireError::Invalid("type must be a string".into())),
         }
-        match Op::deserialize(Value::Object(map)) {
+        match serde_json::from_slice::<Op>(bytes) {
             Ok(op) => Ok(Request { id, op }),
             Err(e) => {
                 let msg = e.to_string();
                 match msg.strip_prefix("unknown permission name ") {
-                    Some(name) => fail(WireError::UnknownPermission(
-                        name.trim_matches('"').to_owned(),
-                    )),
+                    Some(name) => {
+                        let name = name.split(" at line").next().unwrap_or(name);
+                        fail(WireError::UnknownPermission(
+                            name.trim_matches('"').to_owned(),
+                        ))
+                    }
                     None => fail(WireError::Invalid(msg)),
                 }
             }
         }
     }
+}
+
+/// An event message, read straight into its types.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventIn {
+    sequence: u64,
+    #[serde(default)]
+    conference_id: Option<String>,
+    event: KnownOrNot,
+}
+
+/// An event of a type this library knows, or any other object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum KnownOrNot {
+    Known(EventKind),
+    Other(Map<String, Value>),
+}
+
+/// The members every message is first read for; the rest is skipped here.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(default)]
+    v: Option<Value>,
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default, rename = "type")]
+    message_type: Option<Value>,
+}
+
+/// Reads a message's head, within the size cap.
+fn head(bytes: &[u8]) -> Result<Head, WireError> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(WireError::TooLarge {
+            len: bytes.len(),
+            max: MAX_MESSAGE_BYTES,
+        });
+    }
+    if !bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
+    {
+        // Refuse arrays and scalars before serde reads a struct from a sequence.
+        return match serde_json::from_slice::<de::IgnoredAny>(bytes) {
+            Ok(_) => Err(WireError::NotJson(
+                "the message must be a JSON object".into(),
+            )),
+            Err(e) => Err(WireError::NotJson(e.to_string())),
+        };
+    }
+    serde_json::from_slice::<Head>(bytes).map_err(|e| WireError::NotJson(e.to_string()))
 }
 
 /// A message from the server, as a device reads it.
@@ -352,8 +408,33 @@ pub struct IncomingEvent {
 impl ServerMessage {
     /// Reads a server message.
     pub fn parse(bytes: &[u8]) -> Result<ServerMessage, WireError> {
+        let h = head(bytes)?;
+        check_version(h.v.as_ref())?;
+        if h.message_type.as_ref().and_then(Value::as_str) == Some("event") {
+            // The hot path: read the event straight into its types.
+            let e: EventIn =
+                serde_json::from_slice(bytes).map_err(|e| WireError::Invalid(e.to_string()))?;
+            let conference_id = e
+                .conference_id
+                .as_deref()
+                .map(ConferenceId::parse)
+                .transpose()
+                .map_err(|e| WireError::Invalid(format!("conferenceId: {e}")))?;
+            let (type_name, kind) = match e.event {
+                KnownOrNot::Known(k) => (k.type_name().to_owned(), Some(k)),
+                KnownOrNot::Other(v) => match v.get("type").and_then(Value::as_str) {
+                    Some(t) => (t.to_owned(), None),
+                    None => return Err(WireError::Invalid("event.type must be a string".into())),
+                },
+            };
+            return Ok(ServerMessage::Event(IncomingEvent {
+                sequence: e.sequence,
+                conference_id,
+                type_name,
+                kind,
+            }));
+        }
         let mut map = object(bytes)?;
-        check_version(&map)?;
         match map.get("type").and_then(Value::as_str) {
             Some("reply") => {
                 let id = match map.remove("id") {
@@ -380,16 +461,25 @@ impl ServerMessage {
     }
 }
 
-/// A reply with a result object.
+#[derive(Serialize)]
+struct ReplyOut<'a, T: Serialize> {
+    v: u64,
+    #[serde(rename = "type")]
+    message_type: &'static str,
+    id: &'a str,
+    result: &'a T,
+}
+
+/// A reply with a result (which must serialize as a JSON object), encoded
+/// straight from its types.
 #[must_use]
-pub fn reply_ok(id: &RequestId, result: Value) -> Vec<u8> {
-    let result = match result {
-        Value::Object(m) => Value::Object(m),
-        _ => Value::Object(Map::new()),
-    };
-    encode(&serde_json::json!({
-        "v": PROTOCOL_VERSION, "type": "reply", "id": id.as_str(), "result": result,
-    }))
+pub fn reply_ok<T: Serialize>(id: &RequestId, result: &T) -> Vec<u8> {
+    encode(&ReplyOut {
+        v: PROTOCOL_VERSION,
+        message_type: "reply",
+        id: id.as_str(),
+        result,
+    })
 }
 
 /// A reply with an error (`id` is `None` when the request had none).
@@ -497,8 +587,8 @@ fn object(bytes: &[u8]) -> Result<Map<String, Value>, WireError> {
     }
 }
 
-fn check_version(map: &Map<String, Value>) -> Result<(), WireError> {
-    match map.get("v").and_then(Value::as_u64) {
+fn check_version(v: Option<&Value>) -> Result<(), WireError> {
+    match v.and_then(Value::as_u64) {
         Some(PROTOCOL_VERSION) => Ok(()),
         Some(n) => Err(WireError::UnsupportedVersion {
             found: VersionSeen::Number(n),

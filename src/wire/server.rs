@@ -2,17 +2,22 @@
 //! platform's operation for the session, encode the reply; and the session's
 //! events as wire messages. Nothing here decides anything.
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::message::{self, EventBody, MediaState, Op, Request};
 use super::REMEMBERED_REPLIES;
 use crate::error::ErrorBody;
+use crate::event::Event;
 use crate::identity::ConferenceId;
+use crate::identity::ExternalId;
 use crate::lifecycle::LifecycleEvent;
+use crate::lifecycle::ParticipantStatus;
+use crate::permissions::PermissionSet;
+use crate::platform::ConferenceInfo;
 use crate::platform::{
     ConferenceOptions, Delivery, Invitee, Joined, Platform, PlatformError, Resync,
 };
-use crate::snapshot::ConferenceSnapshot;
+use crate::snapshot::{ConferenceSnapshot, SessionSnapshot};
 use crate::SessionId;
 
 impl Platform {
@@ -34,7 +39,7 @@ impl Platform {
         let ran = self.run_once(sid, request.id.as_str(), REMEMBERED_REPLIES, || match self
             .run_op(sid, &request.op)
         {
-            Ok(result) => message::reply_ok(&request.id, result),
+            Ok(result) => message::reply_ok(&request.id, &result),
             Err(e) => message::reply_error(Some(&request.id), &ErrorBody::from(&e)),
         });
         match ran {
@@ -52,7 +57,7 @@ impl Platform {
             .collect())
     }
 
-    fn run_op(&self, sid: SessionId, op: &Op) -> Result<Value, PlatformError> {
+    fn run_op(&self, sid: SessionId, op: &Op) -> Result<Answer, PlatformError> {
         let conf = |id: &str| ConferenceId::parse(id).map_err(PlatformError::from);
         match op {
             Op::Create {
@@ -71,11 +76,11 @@ impl Platform {
                     token_ttl_secs: *token_ttl_secs,
                 };
                 let created = self.create_conference(sid, alias, options)?;
-                Ok(json!({
-                    "conference": created.conference,
-                    "isNew": created.is_new,
-                    "ownerToken": created.owner_token,
-                }))
+                Ok(Answer::Created {
+                    conference: created.conference,
+                    is_new: created.is_new,
+                    owner_token: created.owner_token,
+                })
             }
             Op::Fetch {
                 conference_id,
@@ -90,7 +95,7 @@ impl Platform {
                         ))
                     }
                 };
-                Ok(json!({ "conference": info }))
+                Ok(Answer::Conference { conference: info })
             }
             Op::Join {
                 conference_id,
@@ -115,15 +120,15 @@ impl Platform {
                     MediaState::Recovered => LifecycleEvent::Recovered,
                 };
                 let status = self.report(sid, conf(conference_id)?, event)?;
-                Ok(json!({ "status": status }))
+                Ok(Answer::Status { status })
             }
             Op::Leave { conference_id } => {
                 self.leave(sid, conf(conference_id)?)?;
-                Ok(json!({}))
+                Ok(Answer::Done {})
             }
             Op::Decline { conference_id } => {
                 self.decline(sid, conf(conference_id)?)?;
-                Ok(json!({}))
+                Ok(Answer::Done {})
             }
             Op::Invite {
                 conference_id,
@@ -134,8 +139,8 @@ impl Platform {
                     .map(|i| Invitee::new(i.external_id.clone(), i.permissions))
                     .collect();
                 let results = self.invite(sid, conf(conference_id)?, &invitees)?;
-                let results: Vec<Value> = results
-                    .iter()
+                let results = results
+                    .into_iter()
                     .map(|r| {
                         let (delivery, sessions) = match r.delivery {
                             Delivery::Delivered(n) => ("DELIVERED", n),
@@ -143,22 +148,22 @@ impl Platform {
                             Delivery::NotRequested => ("NOT_REQUESTED", 0),
                             Delivery::AlreadyInConference => ("ALREADY_IN_CONFERENCE", 0),
                         };
-                        json!({
-                            "externalId": r.external_id,
-                            "delivery": delivery,
-                            "sessions": sessions,
-                            "permissions": r.permissions,
-                        })
+                        InviteRow {
+                            external_id: r.external_id,
+                            delivery,
+                            sessions,
+                            permissions: r.permissions,
+                        }
                     })
                     .collect();
-                Ok(json!({ "results": results }))
+                Ok(Answer::Invited { results })
             }
             Op::Kick {
                 conference_id,
                 external_id,
             } => {
                 self.kick(sid, conf(conference_id)?, external_id)?;
-                Ok(json!({}))
+                Ok(Answer::Done {})
             }
             Op::UpdatePermissions {
                 conference_id,
@@ -166,36 +171,88 @@ impl Platform {
                 permissions,
             } => {
                 self.update_permissions(sid, conf(conference_id)?, external_id, *permissions)?;
-                Ok(json!({}))
+                Ok(Answer::Done {})
             }
             Op::Terminate { conference_id } => {
                 self.terminate(sid, conf(conference_id)?)?;
-                Ok(json!({}))
+                Ok(Answer::Done {})
             }
             Op::KeepAlive {} => {
                 self.session_info(sid)?;
-                Ok(json!({}))
+                Ok(Answer::Done {})
             }
             Op::Resync {
                 last_sequence,
                 snapshot,
             } => match self.resync(sid, *last_sequence, *snapshot)? {
-                Resync::Events(events) => {
-                    let events: Vec<_> = events.iter().map(EventBody::of).collect();
-                    Ok(json!({ "events": events }))
-                }
-                Resync::Snapshot(snapshot) => Ok(json!({ "snapshot": snapshot })),
+                Resync::Events(events) => Ok(Answer::Events {
+                    events: EventList(events),
+                }),
+                Resync::Snapshot(snapshot) => Ok(Answer::Snapshot { snapshot }),
             },
         }
     }
 }
 
-fn joined((j, roster, as_of): (Joined, ConferenceSnapshot, u64)) -> Result<Value, PlatformError> {
-    Ok(json!({
-        "status": j.status,
-        "permissions": j.permissions,
-        "switched": j.switched,
-        "conference": roster,
-        "asOfSequence": as_of,
-    }))
+fn joined((j, roster, as_of): (Joined, ConferenceSnapshot, u64)) -> Result<Answer, PlatformError> {
+    Ok(Answer::Joined {
+        status: j.status,
+        permissions: j.permissions,
+        switched: j.switched,
+        conference: roster,
+        as_of_sequence: as_of,
+    })
+}
+
+/// A request's result, serialized straight into the reply (each variant is
+/// the JSON object `docs/PROTOCOL.md` gives for its request).
+#[derive(Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+enum Answer {
+    Created {
+        conference: ConferenceInfo,
+        is_new: bool,
+        owner_token: Option<String>,
+    },
+    Conference {
+        conference: ConferenceInfo,
+    },
+    Joined {
+        status: ParticipantStatus,
+        permissions: PermissionSet,
+        switched: bool,
+        conference: ConferenceSnapshot,
+        as_of_sequence: u64,
+    },
+    Status {
+        status: ParticipantStatus,
+    },
+    Invited {
+        results: Vec<InviteRow>,
+    },
+    Events {
+        events: EventList,
+    },
+    Snapshot {
+        snapshot: SessionSnapshot,
+    },
+    Done {},
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InviteRow {
+    external_id: ExternalId,
+    delivery: &'static str,
+    sessions: usize,
+    permissions: PermissionSet,
+}
+
+/// Events as `{sequence, conferenceId, event}` objects.
+struct EventList(Vec<Event>);
+
+impl Serialize for EventList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(EventBody::of))
+    }
 }
