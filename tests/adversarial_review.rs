@@ -10,7 +10,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use common::*;
 use confkit::event::EventKind;
@@ -18,8 +17,8 @@ use confkit::platform::{
     ConferenceOptions, PlatformConfig, PlatformError, Retained, MAX_INVITEES_PER_REQUEST,
 };
 use confkit::{
-    ConferenceId, ErrorCode, Event, LifecycleEvent as L, ManualClock, ParticipantStatus as S,
-    Permission as P, PermissionSet, Platform, SessionId,
+    ConferenceId, ErrorCode, Event, LifecycleEvent as L, ParticipantStatus as S, Permission as P,
+    PermissionSet, Platform, SessionId,
 };
 use serde_json::json;
 
@@ -28,53 +27,6 @@ const DAY: u64 = 24 * 60 * 60;
 
 fn perms(list: &[P]) -> PermissionSet {
     PermissionSet::of(list)
-}
-
-fn platform_with(config: PlatformConfig) -> (Platform, ManualClock) {
-    let clock = ManualClock::new(START);
-    let p = Platform::with_config(signing_key(), Arc::new(clock.clone()), config);
-    (p, clock)
-}
-
-/// alice owns a protected conference "room" she is ON_AIR in.
-fn protected_room(p: &Platform) -> (SessionId, ConferenceId) {
-    let alice = open(p, "alice", "Alice");
-    let created = p.create_conference(alice, "room", protected()).unwrap();
-    let conf = created.conference.id;
-    p.join(alice, conf, created.owner_token.as_deref()).unwrap();
-    p.report(alice, conf, L::Connected).unwrap();
-    drain(p, alice);
-    (alice, conf)
-}
-
-/// alice owns an unprotected conference "open-room" she is ON_AIR in.
-fn open_room(p: &Platform) -> (SessionId, ConferenceId) {
-    let alice = open(p, "alice", "Alice");
-    let conf = p
-        .create_conference(alice, "open-room", unprotected())
-        .unwrap()
-        .conference
-        .id;
-    p.join(alice, conf, None).unwrap();
-    p.report(alice, conf, L::Connected).unwrap();
-    drain(p, alice);
-    (alice, conf)
-}
-
-/// Invites `who` (opening a session for them) as `by`, and joins them with
-/// the token of their invitation.
-fn invite_and_join(
-    p: &Platform,
-    by: SessionId,
-    conf: ConferenceId,
-    who: &str,
-    set: Option<PermissionSet>,
-) -> (SessionId, String) {
-    let sid = open(p, who, who);
-    p.invite(by, conf, &[invitee(who, set)]).unwrap();
-    let token = invitation_token(p, sid);
-    p.join(sid, conf, Some(&token)).unwrap();
-    (sid, token)
 }
 
 /// Every token carried by a list of events.

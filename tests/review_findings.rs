@@ -13,59 +13,11 @@ use confkit::platform::{Delivery, PlatformConfig, PlatformError, MAX_INVITEES_PE
 use confkit::token::TokenError;
 use confkit::{
     ConferenceId, ErrorCode, Event, ManualClock, ParticipantStatus as S, ParticipantType,
-    Permission as P, PermissionSet, Platform, SessionId,
+    Permission as P, PermissionSet, Platform,
 };
 use serde_json::json;
 
 const TTL: u64 = 3 * 60 * 60;
-
-fn platform_with(config: PlatformConfig) -> (Platform, ManualClock) {
-    let clock = ManualClock::new(START);
-    let p = Platform::with_config(signing_key(), Arc::new(clock.clone()), config);
-    (p, clock)
-}
-
-/// alice owns a protected conference she is ON_AIR in.
-fn protected_room(p: &Platform) -> (SessionId, ConferenceId) {
-    let alice = open(p, "alice", "Alice");
-    let created = p.create_conference(alice, "room", protected()).unwrap();
-    let conf = created.conference.id;
-    p.join(alice, conf, created.owner_token.as_deref()).unwrap();
-    p.report(alice, conf, confkit::LifecycleEvent::Connected)
-        .unwrap();
-    drain(p, alice);
-    (alice, conf)
-}
-
-/// An unprotected conference alice owns and is in.
-fn open_room(p: &Platform) -> (SessionId, ConferenceId) {
-    let alice = open(p, "alice", "Alice");
-    let conf = p
-        .create_conference(alice, "open-room", unprotected())
-        .unwrap()
-        .conference
-        .id;
-    p.join(alice, conf, None).unwrap();
-    p.report(alice, conf, confkit::LifecycleEvent::Connected)
-        .unwrap();
-    drain(p, alice);
-    (alice, conf)
-}
-
-/// Invites `who` (with a session) as alice and joins them with their token.
-fn invite_and_join(
-    p: &Platform,
-    alice: SessionId,
-    conf: ConferenceId,
-    who: &str,
-    perms: Option<PermissionSet>,
-) -> (SessionId, String) {
-    let sid = open(p, who, who);
-    p.invite(alice, conf, &[invitee(who, perms)]).unwrap();
-    let token = invitation_token(p, sid);
-    p.join(sid, conf, Some(&token)).unwrap();
-    (sid, token)
-}
 
 fn refreshed(events: &[Event]) -> Vec<(String, PermissionSet, u64)> {
     events

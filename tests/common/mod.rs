@@ -43,6 +43,57 @@ pub fn platform() -> (Platform, ManualClock) {
     (p, clock)
 }
 
+/// A platform on a manual clock showing [`START`], with these settings.
+pub fn platform_with(config: PlatformConfig) -> (Platform, ManualClock) {
+    let clock = ManualClock::new(START);
+    let p = Platform::with_config(signing_key(), Arc::new(clock.clone()), config);
+    (p, clock)
+}
+
+/// alice owns a protected conference "room" she is ON_AIR in; her events so
+/// far are drained.
+pub fn protected_room(p: &Platform) -> (SessionId, ConferenceId) {
+    let alice = open(p, "alice", "Alice");
+    let created = p.create_conference(alice, "room", protected()).unwrap();
+    let conf = created.conference.id;
+    p.join(alice, conf, created.owner_token.as_deref()).unwrap();
+    p.report(alice, conf, confkit::LifecycleEvent::Connected)
+        .unwrap();
+    drain(p, alice);
+    (alice, conf)
+}
+
+/// alice owns an unprotected conference "open-room" she is ON_AIR in.
+pub fn open_room(p: &Platform) -> (SessionId, ConferenceId) {
+    let alice = open(p, "alice", "Alice");
+    let conf = p
+        .create_conference(alice, "open-room", unprotected())
+        .unwrap()
+        .conference
+        .id;
+    p.join(alice, conf, None).unwrap();
+    p.report(alice, conf, confkit::LifecycleEvent::Connected)
+        .unwrap();
+    drain(p, alice);
+    (alice, conf)
+}
+
+/// Invites `who` (opening a session for them) as `by`, and joins them with
+/// the token of their invitation.
+pub fn invite_and_join(
+    p: &Platform,
+    by: SessionId,
+    conf: ConferenceId,
+    who: &str,
+    set: Option<PermissionSet>,
+) -> (SessionId, String) {
+    let sid = open(p, who, who);
+    p.invite(by, conf, &[invitee(who, set)]).unwrap();
+    let token = invitation_token(p, sid);
+    p.join(sid, conf, Some(&token)).unwrap();
+    (sid, token)
+}
+
 pub fn eid(s: &str) -> ExternalId {
     ExternalId::new(s).unwrap()
 }
