@@ -143,7 +143,7 @@ impl Platform {
             revision: 0,
         };
         let owner_token = if resolved.protected {
-            let (token, record) = self.mint(minter, &conf, &owner_id, PermissionSet::ALL, now);
+            let (token, record) = self.mint(minter, &conf, &owner_id, PermissionSet::ALL);
             owner_p.tokens.push(record);
             Some(token)
         } else {

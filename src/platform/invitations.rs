@@ -233,7 +233,7 @@ impl Platform {
                 break;
             };
             let minted = (protected && !matches!(action, Action::AlreadyIn))
-                .then(|| self.mint(minter, conf, &inv.external_id, perms, now));
+                .then(|| self.mint(minter, conf, &inv.external_id, perms));
             let (token, mut record) = match minted {
                 Some((t, r)) => (Some(t), Some(r)),
                 None => (None, None),
@@ -388,7 +388,7 @@ impl Platform {
         let minted = conf
             .options
             .protected
-            .then(|| self.mint(minter, conf, target, permissions, now));
+            .then(|| self.mint(minter, conf, target, permissions));
         let conf = st.conference_mut(id)?;
         let replaced = conf
             .update(idx, now, |p| {

@@ -663,7 +663,6 @@ impl Platform {
         conf: &Conference,
         subject: &ExternalId,
         perms: PermissionSet,
-        _now: u64,
     ) -> (String, TokenRecord) {
         if let Some(ready) = minter.take(conf.id, subject, perms) {
             return ready;

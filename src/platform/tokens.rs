@@ -43,7 +43,7 @@ impl Platform {
         let conf = st.conferences.get(&id)?;
         let p = conf.get(idx)?;
         let permissions = p.permissions;
-        let (token, record) = self.mint(minter, conf, p.info.external_id(), permissions, now);
+        let (token, record) = self.mint(minter, conf, p.info.external_id(), permissions);
         let session = p.session;
         let expires_at = record.expires_at;
         st.record_token(id, idx, record, now);
