@@ -52,7 +52,7 @@ pub struct ConferenceSnapshot {
 
 /// A participant in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "FlatParticipant")]
 pub struct SnapshotParticipant {
     /// As events show them.
     #[serde(flatten)]
@@ -60,4 +60,36 @@ pub struct SnapshotParticipant {
     /// Grows with every change of this participant: of two views of one
     /// participant, the one with the higher revision is newer.
     pub revision: u64,
+}
+
+/// How a snapshot participant is read: the same members without `flatten`,
+/// which would buffer every participant before reading it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FlatParticipant {
+    external_id: ExternalId,
+    name: String,
+    #[serde(default)]
+    avatar_url: Option<String>,
+    status: ParticipantStatus,
+    #[serde(rename = "type")]
+    participant_type: ParticipantType,
+    permissions: PermissionSet,
+    revision: u64,
+}
+
+impl From<FlatParticipant> for SnapshotParticipant {
+    fn from(p: FlatParticipant) -> Self {
+        SnapshotParticipant {
+            view: ParticipantView {
+                external_id: p.external_id,
+                name: p.name,
+                avatar_url: p.avatar_url,
+                status: p.status,
+                participant_type: p.participant_type,
+                permissions: p.permissions,
+            },
+            revision: p.revision,
+        }
+    }
 }

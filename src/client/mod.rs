@@ -52,6 +52,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::clock::Clock;
@@ -62,7 +63,7 @@ use crate::lifecycle::ParticipantStatus;
 use crate::permissions::{Permission, PermissionSet};
 use crate::snapshot::{ConferenceSnapshot, SessionSnapshot};
 use crate::token::{Claims, KeyRing, TokenError, Validation, DEFAULT_LEEWAY_SECS};
-use crate::wire::message::{IncomingEvent, Op, Request, RequestId, ServerMessage};
+use crate::wire::message::{EventFields, IncomingEvent, Op, RawServerMessage, Request, RequestId};
 use crate::wire::WireError;
 
 /// A request ready to send.
@@ -396,11 +397,11 @@ impl Client {
     /// Reads one message from the server and applies it. A message that is
     /// refused changes nothing.
     pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<Update>, ClientError> {
-        match ServerMessage::parse(bytes)? {
-            ServerMessage::Reply { id, outcome } => self.reply(id, outcome),
-            ServerMessage::Event(e) => {
+        match RawServerMessage::parse(bytes)? {
+            RawServerMessage::Reply { id, outcome } => self.reply(id, outcome),
+            RawServerMessage::Event(e) => {
                 let mut out = Vec::new();
-                self.event(&e, &mut out)?;
+                self.event(e, &mut out)?;
                 Ok(out)
             }
         }
@@ -409,7 +410,7 @@ impl Client {
     fn reply(
         &mut self,
         id: Option<String>,
-        outcome: Result<Value, ErrorBody>,
+        outcome: Result<&RawValue, ErrorBody>,
     ) -> Result<Vec<Update>, ClientError> {
         let Some(id) = id else {
             let error = outcome.err().unwrap_or_else(|| {
@@ -428,62 +429,59 @@ impl Client {
                     error,
                 });
             }
-            (Pending::Enter, Ok(result)) => {
-                let roster = result
-                    .get("conference")
-                    .cloned()
-                    .ok_or_else(|| ClientError::Reply("join without conference".into()))?;
-                let roster = ConferenceSnapshot::deserialize(roster)
-                    .map_err(|e| ClientError::Reply(e.to_string()))?;
-                let as_of = result
-                    .get("asOfSequence")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| ClientError::Reply("join without asOfSequence".into()))?;
-                let token = self.check_roster_token(&roster)?;
-                self.replace_conference(&roster, token, (as_of, number), &mut out);
+            (Pending::Enter, Ok(raw)) => {
+                let joined: EnterResult = read_result(raw)?;
+                let token = self.check_roster_token(&joined.conference)?;
+                let result = read_result(raw)?;
+                self.replace_conference(
+                    joined.conference,
+                    token,
+                    (joined.as_of_sequence, number),
+                    &mut out,
+                );
                 out.push(Update::RequestSucceeded {
                     id: id.clone(),
                     result,
                 });
             }
-            (Pending::Resync, Ok(result)) => {
-                if let Some(snapshot) = result.get("snapshot") {
-                    let snapshot = SessionSnapshot::deserialize(snapshot.clone())
-                        .map_err(|e| ClientError::Reply(e.to_string()))?;
-                    self.apply_snapshot(&snapshot, number, &mut out)?;
+            (Pending::Resync, Ok(raw)) => match read_result::<ResyncResult<'_>>(raw)? {
+                ResyncResult {
+                    snapshot: Some(snapshot),
+                    events: None,
+                } => {
+                    self.apply_snapshot(snapshot, number, &mut out)?;
                     out.push(Update::Resynced { snapshot: true });
-                } else if let Some(Value::Array(events)) = result.get("events") {
-                    let mut parsed = Vec::with_capacity(events.len());
-                    for e in events {
-                        let mut map = match e {
-                            Value::Object(m) => m.clone(),
-                            _ => {
-                                return Err(ClientError::Reply("an event is not an object".into()))
-                            }
-                        };
-                        parsed.push(crate::wire::message::parse_event_body(&mut map)?);
-                    }
+                }
+                ResyncResult {
+                    snapshot: None,
+                    events: Some(events),
+                } => {
+                    let parsed = events
+                        .iter()
+                        .map(EventFields::read)
+                        .collect::<Result<Vec<_>, _>>()?;
                     self.stalled = false;
-                    for e in &parsed {
+                    for e in parsed {
                         self.event(e, &mut out)?;
                     }
                     out.push(Update::Resynced { snapshot: false });
-                } else {
-                    return Err(ClientError::Reply(
-                        "resync without events or snapshot".into(),
-                    ));
                 }
-            }
-            (Pending::Other, Ok(result)) => out.push(Update::RequestSucceeded {
+                _ => {
+                    return Err(ClientError::Reply(
+                        "a resync answers with either events or a snapshot".into(),
+                    ))
+                }
+            },
+            (Pending::Other, Ok(raw)) => out.push(Update::RequestSucceeded {
                 id: id.clone(),
-                result,
+                result: read_result(raw)?,
             }),
         }
         self.pending.remove(&id);
         Ok(out)
     }
 
-    fn event(&mut self, e: &IncomingEvent, out: &mut Vec<Update>) -> Result<(), ClientError> {
+    fn event(&mut self, e: IncomingEvent, out: &mut Vec<Update>) -> Result<(), ClientError> {
         if e.sequence <= self.last_sequence {
             out.push(Update::Duplicate {
                 sequence: e.sequence,
@@ -501,11 +499,11 @@ impl Client {
             });
             return Ok(());
         }
-        let Some(kind) = &e.kind else {
+        let Some(kind) = e.kind else {
             self.last_sequence = e.sequence;
             out.push(Update::Skipped {
                 sequence: e.sequence,
-                type_name: e.type_name.clone(),
+                type_name: e.type_name,
             });
             return Ok(());
         };
@@ -516,13 +514,13 @@ impl Client {
         {
             self.stalled = true;
             out.push(Update::Gap {
-                expected: *first_missed_sequence,
+                expected: first_missed_sequence,
                 received: e.sequence,
             });
             return Ok(());
         }
         // Check tokens before changing anything.
-        let verified = match (kind, e.conference_id) {
+        let verified = match (&kind, e.conference_id) {
             (EventKind::PermissionsUpdated { token: Some(t), .. }, Some(c))
             | (EventKind::TokenRefreshed { token: t, .. }, Some(c))
             | (EventKind::InvitationReceived { token: Some(t), .. }, Some(c)) => {
@@ -542,11 +540,10 @@ impl Client {
         &mut self,
         conf: ConferenceId,
         sequence: u64,
-        kind: &EventKind,
+        kind: EventKind,
         verified: Option<Claims>,
         out: &mut Vec<Update>,
     ) {
-        let me = self.me.clone();
         let view = self
             .conferences
             .entry(conf)
@@ -557,44 +554,53 @@ impl Client {
                 if sequence <= view.covered_to {
                     return; // already in the roster this session got
                 }
-                view.seen.insert(participant.external_id.clone(), sequence);
-                let old = view
-                    .participants
-                    .insert(participant.external_id.clone(), participant.clone());
-                out.push(match old {
-                    Some(old) => Update::ParticipantUpdated {
+                let mine = (participant.external_id == self.me)
+                    .then_some((participant.status, participant.permissions));
+                match view.seen.get_mut(&participant.external_id) {
+                    Some(s) => *s = sequence,
+                    None => {
+                        view.seen.insert(participant.external_id.clone(), sequence);
+                    }
+                }
+                out.push(match view.participants.get_mut(&participant.external_id) {
+                    Some(slot) => Update::ParticipantUpdated {
                         conference_id: conf,
-                        participant: participant.clone(),
-                        old_status: old.status,
+                        old_status: std::mem::replace(slot, participant.clone()).status,
+                        participant,
                     },
-                    None => Update::ParticipantAdded {
-                        conference_id: conf,
-                        participant: participant.clone(),
-                    },
+                    None => {
+                        view.participants
+                            .insert(participant.external_id.clone(), participant.clone());
+                        Update::ParticipantAdded {
+                            conference_id: conf,
+                            participant,
+                        }
+                    }
                 });
-                if participant.external_id == me {
-                    set_me(view, conf, participant, out);
+                if let Some((status, permissions)) = mine {
+                    set_me(view, conf, status, permissions, out);
                 }
             }
             EventKind::ParticipantRemoved { external_id } => {
                 if sequence > view.covered_to {
+                    let removed = view.participants.remove(&external_id).is_some();
                     view.seen.insert(external_id.clone(), sequence);
-                }
-                if sequence > view.covered_to && view.participants.remove(external_id).is_some() {
-                    out.push(Update::ParticipantRemoved {
-                        conference_id: conf,
-                        external_id: external_id.clone(),
-                    });
+                    if removed {
+                        out.push(Update::ParticipantRemoved {
+                            conference_id: conf,
+                            external_id,
+                        });
+                    }
                 }
             }
             EventKind::PermissionsUpdated { permissions, .. } => {
-                view.my_permissions = *permissions;
+                view.my_permissions = permissions;
                 if let Some(claims) = verified {
                     view.token = Some(claims);
                 }
                 out.push(Update::MyPermissionsChanged {
                     conference_id: conf,
-                    permissions: *permissions,
+                    permissions,
                 });
             }
             EventKind::TokenRefreshed { .. } => {
@@ -612,10 +618,10 @@ impl Client {
                 view.is_protected = Some(token.is_some());
                 let invitation = Invitation {
                     conference_id: conf,
-                    alias: conference_alias.clone(),
-                    inviter: inviter.clone(),
-                    token: token.clone(),
-                    permissions: *permissions,
+                    alias: conference_alias,
+                    inviter,
+                    token,
+                    permissions,
                 };
                 if self.inbox.len() >= MAX_INBOX {
                     self.inbox.remove(0);
@@ -632,7 +638,7 @@ impl Client {
                 }
                 out.push(Update::ConferenceEnded {
                     conference_id: conf,
-                    reason: *reason,
+                    reason,
                 });
             }
             EventKind::Switched { .. } => {
@@ -646,8 +652,8 @@ impl Client {
                 conference_alias,
                 is_protected,
             } => {
-                view.alias = Some(conference_alias.clone());
-                view.is_protected = Some(*is_protected);
+                view.alias = Some(conference_alias);
+                view.is_protected = Some(is_protected);
             }
             EventKind::EventsMissed { .. } => {}
         }
@@ -673,18 +679,16 @@ impl Client {
             .transpose()
     }
 
-    /// Replaces one conference's view with a roster; yields the differences.
     /// Replaces one conference's view with a roster, as of event `as_of`,
-    /// from the reply to request `number`.
+    /// from the reply to request `number`; yields the differences.
     fn replace_conference(
         &mut self,
-        roster: &ConferenceSnapshot,
+        roster: ConferenceSnapshot,
         token: Option<Claims>,
         (as_of, number): (u64, u64),
         out: &mut Vec<Update>,
     ) {
         let conf = roster.conference_id;
-        let me = self.me.clone();
         let view = self
             .conferences
             .entry(conf)
@@ -698,20 +702,20 @@ impl Client {
         let newer = |id: &ExternalId| view.seen.get(id).is_some_and(|s| *s > as_of);
         let mut new: BTreeMap<ExternalId, ParticipantView> = roster
             .participants
-            .iter()
+            .into_iter()
             .filter(|p| !newer(&p.view.external_id))
-            .map(|p| (p.view.external_id.clone(), p.view.clone()))
+            .map(|p| (p.view.external_id.clone(), p.view))
             .collect();
         for (id, v) in &view.participants {
             if newer(id) {
                 new.insert(id.clone(), v.clone());
             }
         }
-        let me_newer = newer(&me);
+        let me_newer = newer(&self.me);
         view.seen.retain(|_, s| *s > as_of);
         diff(conf, &view.participants, &new, out);
         view.participants = new;
-        view.alias = Some(roster.alias.clone());
+        view.alias = Some(roster.alias);
         view.is_protected = Some(roster.is_protected);
         view.covered_to = as_of;
         view.has_roster = true;
@@ -751,7 +755,7 @@ impl Client {
     /// Replaces the view with a snapshot, the answer to request `number`.
     fn apply_snapshot(
         &mut self,
-        snapshot: &SessionSnapshot,
+        snapshot: SessionSnapshot,
         number: u64,
         out: &mut Vec<Update>,
     ) -> Result<(), ClientError> {
@@ -775,7 +779,7 @@ impl Client {
                 out.push(Update::NoLongerIn { conference_id: *id });
             }
         }
-        for (roster, token) in snapshot.conferences.iter().zip(tokens) {
+        for (roster, token) in snapshot.conferences.into_iter().zip(tokens) {
             self.replace_conference(roster, token, (snapshot.as_of_sequence, number), out);
         }
         self.last_sequence = snapshot.as_of_sequence;
@@ -788,25 +792,48 @@ impl Client {
     }
 }
 
+/// What a join or listen reply holds.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EnterResult {
+    conference: ConferenceSnapshot,
+    as_of_sequence: u64,
+}
+
+/// What a resync reply holds: the missed events, or a snapshot.
+#[derive(Deserialize)]
+struct ResyncResult<'a> {
+    #[serde(default)]
+    snapshot: Option<SessionSnapshot>,
+    #[serde(default, borrow)]
+    events: Option<Vec<EventFields<'a>>>,
+}
+
+/// Reads a reply's result into what its request expects.
+fn read_result<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, ClientError> {
+    serde_json::from_str(raw.get()).map_err(|e| ClientError::Reply(e.to_string()))
+}
+
 fn set_me(
     view: &mut ConferenceView,
     conf: ConferenceId,
-    me: &ParticipantView,
+    status: ParticipantStatus,
+    permissions: PermissionSet,
     out: &mut Vec<Update>,
 ) {
     let old = view.my_status;
-    view.my_status = Some(me.status);
-    view.my_permissions = me.permissions;
+    view.my_status = Some(status);
+    view.my_permissions = permissions;
     let was = view.joined;
-    view.joined = me.status.is_in_conference();
+    view.joined = status.is_in_conference();
     if !was && view.joined {
         view.has_roster = false; // until the join's reply (or a snapshot) arrives
     }
-    if old != Some(me.status) {
+    if old != Some(status) {
         out.push(Update::MyStatusChanged {
             conference_id: conf,
             old,
-            new: me.status,
+            new: status,
         });
     }
     if was && !view.joined {

@@ -8,8 +8,11 @@
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::borrow::Cow;
 
+use super::event_in::EventSlot;
 use super::{VersionSeen, WireError, MAX_MESSAGE_BYTES, MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION};
 use crate::error::ErrorBody;
 use crate::event::{Event, EventKind};
@@ -323,24 +326,6 @@ impl Request {
     }
 }
 
-/// An event message, read straight into its types.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EventIn {
-    sequence: u64,
-    #[serde(default)]
-    conference_id: Option<String>,
-    event: KnownOrNot,
-}
-
-/// An event of a type this library knows, or any other object.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum KnownOrNot {
-    Known(EventKind),
-    Other(Map<String, Value>),
-}
-
 /// The members every message is first read for; the rest is skipped here.
 #[derive(Deserialize)]
 struct Head {
@@ -352,20 +337,16 @@ struct Head {
     message_type: Option<Value>,
 }
 
-/// Reads a message's head, within the size cap.
-fn head(bytes: &[u8]) -> Result<Head, WireError> {
+/// Refuses what is over the size cap or not a JSON object (serde would read
+/// a struct from an array).
+fn check_object(bytes: &[u8]) -> Result<(), WireError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(WireError::TooLarge {
             len: bytes.len(),
             max: MAX_MESSAGE_BYTES,
         });
     }
-    if !bytes
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'{')
-    {
-        // Refuse arrays and scalars before serde reads a struct from a sequence.
+    if !starts_object(bytes) {
         return match serde_json::from_slice::<de::IgnoredAny>(bytes) {
             Ok(_) => Err(WireError::NotJson(
                 "the message must be a JSON object".into(),
@@ -373,7 +354,194 @@ fn head(bytes: &[u8]) -> Result<Head, WireError> {
             Err(e) => Err(WireError::NotJson(e.to_string())),
         };
     }
+    Ok(())
+}
+
+fn starts_object(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
+}
+
+/// Reads a request's head, within the size cap.
+fn head(bytes: &[u8]) -> Result<Head, WireError> {
+    check_object(bytes)?;
     serde_json::from_slice::<Head>(bytes).map_err(|e| WireError::NotJson(e.to_string()))
+}
+
+/// A server message read in one pass: its members, with a reply's result
+/// left as raw JSON for a second, typed pass. `E` is how the event is read:
+/// [`EventSlot`] in one pass, or raw when that failed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServerEnvelope<'a, E> {
+    #[serde(default, borrow)]
+    v: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "type")]
+    message_type: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    sequence: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    conference_id: Option<&'a RawValue>,
+    event: Option<E>,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    error: Option<&'a RawValue>,
+}
+
+/// An event's members inside a resync reply's list.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EventFields<'a> {
+    #[serde(default, borrow)]
+    sequence: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    conference_id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    event: Option<&'a RawValue>,
+}
+
+/// An event object's `type`, read before its payload.
+#[derive(Deserialize)]
+struct EventTag<'a> {
+    #[serde(default, borrow, rename = "type")]
+    tag: Option<Cow<'a, str>>,
+}
+
+impl EventFields<'_> {
+    /// Reads the event.
+    pub(crate) fn read(&self) -> Result<IncomingEvent, WireError> {
+        let slot = self.event.map(read_event).transpose()?;
+        incoming(self.sequence, self.conference_id, slot)
+    }
+}
+
+/// Reads a raw event object: a known type into its [`EventKind`]; any other,
+/// or a known one in a shape this library cannot read, as unknown.
+fn read_event(raw: &RawValue) -> Result<EventSlot, WireError> {
+    let text = raw.get();
+    if !starts_object(text.as_bytes()) {
+        return Err(WireError::Invalid("event must be an object".into()));
+    }
+    if let Ok(slot) = serde_json::from_str::<EventSlot>(text) {
+        return Ok(slot);
+    }
+    if let Ok(kind) = serde_json::from_str::<EventKind>(text) {
+        return Ok(EventSlot::Known(kind));
+    }
+    match serde_json::from_str::<EventTag<'_>>(text) {
+        Ok(EventTag { tag: Some(t) }) => Ok(EventSlot::Unknown(t.into_owned())),
+        _ => Err(WireError::Invalid("event.type must be a string".into())),
+    }
+}
+
+/// An event from its members.
+fn incoming(
+    sequence: Option<&RawValue>,
+    conference_id: Option<&RawValue>,
+    event: Option<EventSlot>,
+) -> Result<IncomingEvent, WireError> {
+    let sequence = sequence
+        .and_then(|r| serde_json::from_str::<u64>(r.get()).ok())
+        .ok_or_else(|| WireError::Invalid("sequence must be a whole number".into()))?;
+    let conference_id = match conference_id.map(RawValue::get) {
+        None | Some("null") => None,
+        Some(raw) => {
+            let s = serde_json::from_str::<Cow<'_, str>>(raw)
+                .map_err(|_| WireError::Invalid("conferenceId must be a string".into()))?;
+            Some(
+                ConferenceId::parse(&s)
+                    .map_err(|e| WireError::Invalid(format!("conferenceId: {e}")))?,
+            )
+        }
+    };
+    let (type_name, kind) = match event {
+        Some(EventSlot::Known(kind)) => (kind.type_name().to_owned(), Some(kind)),
+        Some(EventSlot::Unknown(t)) => (t, None),
+        None => return Err(WireError::Invalid("event must be an object".into())),
+    };
+    Ok(IncomingEvent {
+        sequence,
+        conference_id,
+        type_name,
+        kind,
+    })
+}
+
+/// A server message with a reply's result still raw: what a
+/// [`crate::client::Client`] reads, so each request's result goes straight
+/// into its own types.
+pub(crate) enum RawServerMessage<'a> {
+    Reply {
+        id: Option<String>,
+        outcome: Result<&'a RawValue, ErrorBody>,
+    },
+    Event(IncomingEvent),
+}
+
+impl<'a> RawServerMessage<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
+        check_object(bytes)?;
+        let text = std::str::from_utf8(bytes).map_err(|e| WireError::NotJson(e.to_string()))?;
+        // One pass when the event reads straight into its type; otherwise
+        // again, with the event raw.
+        match serde_json::from_str::<ServerEnvelope<'a, EventSlot>>(text) {
+            Ok(m) => Self::from_envelope(m, Ok),
+            Err(_) => {
+                let m: ServerEnvelope<'a, &'a RawValue> =
+                    serde_json::from_str(text).map_err(|e| WireError::NotJson(e.to_string()))?;
+                Self::from_envelope(m, read_event)
+            }
+        }
+    }
+
+    fn from_envelope<E>(
+        m: ServerEnvelope<'a, E>,
+        read: impl FnOnce(E) -> Result<EventSlot, WireError>,
+    ) -> Result<Self, WireError> {
+        let v =
+            m.v.map(|r| serde_json::from_str::<Value>(r.get()).unwrap_or(Value::Null));
+        check_version(v.as_ref())?;
+        let message_type = m
+            .message_type
+            .and_then(|r| serde_json::from_str::<Cow<'_, str>>(r.get()).ok())
+            .ok_or_else(|| WireError::Invalid("type must be a string".into()))?;
+        match &*message_type {
+            "event" => {
+                let slot = m.event.map(read).transpose()?;
+                Ok(RawServerMessage::Event(incoming(
+                    m.sequence,
+                    m.conference_id,
+                    slot,
+                )?))
+            }
+            "reply" => {
+                let id = match m.id.map(RawValue::get) {
+                    None | Some("null") => None,
+                    Some(raw) => Some(
+                        serde_json::from_str::<String>(raw)
+                            .map_err(|_| WireError::Invalid("id must be a string".into()))?,
+                    ),
+                };
+                let outcome = match (m.result, m.error) {
+                    (Some(r), None) if starts_object(r.get().as_bytes()) => Ok(r),
+                    (None, Some(e)) => Err(serde_json::from_str::<ErrorBody>(e.get())
+                        .map_err(|e| WireError::Invalid(format!("error: {e}")))?),
+                    _ => {
+                        return Err(WireError::Invalid(
+                            "a reply has either a result object or an error".into(),
+                        ))
+                    }
+                };
+                Ok(RawServerMessage::Reply { id, outcome })
+            }
+            other => Err(WireError::UnknownType(other.to_owned())),
+        }
+    }
 }
 
 /// A message from the server, as a device reads it.
@@ -408,56 +576,17 @@ pub struct IncomingEvent {
 impl ServerMessage {
     /// Reads a server message.
     pub fn parse(bytes: &[u8]) -> Result<ServerMessage, WireError> {
-        let h = head(bytes)?;
-        check_version(h.v.as_ref())?;
-        if h.message_type.as_ref().and_then(Value::as_str) == Some("event") {
-            // The hot path: read the event straight into its types.
-            let e: EventIn =
-                serde_json::from_slice(bytes).map_err(|e| WireError::Invalid(e.to_string()))?;
-            let conference_id = e
-                .conference_id
-                .as_deref()
-                .map(ConferenceId::parse)
-                .transpose()
-                .map_err(|e| WireError::Invalid(format!("conferenceId: {e}")))?;
-            let (type_name, kind) = match e.event {
-                KnownOrNot::Known(k) => (k.type_name().to_owned(), Some(k)),
-                KnownOrNot::Other(v) => match v.get("type").and_then(Value::as_str) {
-                    Some(t) => (t.to_owned(), None),
-                    None => return Err(WireError::Invalid("event.type must be a string".into())),
+        Ok(match RawServerMessage::parse(bytes)? {
+            RawServerMessage::Event(e) => ServerMessage::Event(e),
+            RawServerMessage::Reply { id, outcome } => ServerMessage::Reply {
+                id,
+                outcome: match outcome {
+                    Ok(raw) => Ok(serde_json::from_str(raw.get())
+                        .map_err(|e| WireError::Invalid(e.to_string()))?),
+                    Err(e) => Err(e),
                 },
-            };
-            return Ok(ServerMessage::Event(IncomingEvent {
-                sequence: e.sequence,
-                conference_id,
-                type_name,
-                kind,
-            }));
-        }
-        let mut map = object(bytes)?;
-        match map.get("type").and_then(Value::as_str) {
-            Some("reply") => {
-                let id = match map.remove("id") {
-                    Some(Value::String(s)) => Some(s),
-                    Some(Value::Null) | None => None,
-                    Some(_) => return Err(WireError::Invalid("id must be a string".into())),
-                };
-                let outcome = match (map.remove("result"), map.remove("error")) {
-                    (Some(Value::Object(r)), None) => Ok(Value::Object(r)),
-                    (None, Some(e)) => Err(ErrorBody::deserialize(e)
-                        .map_err(|e| WireError::Invalid(format!("error: {e}")))?),
-                    _ => {
-                        return Err(WireError::Invalid(
-                            "a reply has either a result object or an error".into(),
-                        ))
-                    }
-                };
-                Ok(ServerMessage::Reply { id, outcome })
-            }
-            Some("event") => Ok(ServerMessage::Event(parse_event_body(&mut map)?)),
-            Some(other) => Err(WireError::UnknownType(other.to_owned())),
-            None => Err(WireError::Invalid("type must be a string".into())),
-        }
+            },
+        })
     }
 }
 
@@ -510,37 +639,6 @@ impl<'a> EventBody<'a> {
     }
 }
 
-/// Reads an event body (also what an event message holds besides `v` and `type`).
-pub(crate) fn parse_event_body(map: &mut Map<String, Value>) -> Result<IncomingEvent, WireError> {
-    let sequence = map
-        .get("sequence")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| WireError::Invalid("sequence must be a whole number".into()))?;
-    let conference_id = match map.get("conferenceId") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(
-            ConferenceId::parse(s).map_err(|e| WireError::Invalid(format!("conferenceId: {e}")))?,
-        ),
-        Some(_) => return Err(WireError::Invalid("conferenceId must be a string".into())),
-    };
-    let event = match map.remove("event") {
-        Some(Value::Object(e)) => e,
-        _ => return Err(WireError::Invalid("event must be an object".into())),
-    };
-    let type_name = event
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| WireError::Invalid("event.type must be a string".into()))?
-        .to_owned();
-    let kind = EventKind::deserialize(Value::Object(event)).ok();
-    Ok(IncomingEvent {
-        sequence,
-        conference_id,
-        type_name,
-        kind,
-    })
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EventOut<'a> {
@@ -568,23 +666,6 @@ pub fn event_message(e: &Event) -> Vec<u8> {
 fn encode(value: &impl Serialize) -> Vec<u8> {
     // Maps with string keys, strings and numbers always serialize.
     serde_json::to_vec(value).unwrap_or_default()
-}
-
-/// The bytes as a JSON object, within the size cap.
-fn object(bytes: &[u8]) -> Result<Map<String, Value>, WireError> {
-    if bytes.len() > MAX_MESSAGE_BYTES {
-        return Err(WireError::TooLarge {
-            len: bytes.len(),
-            max: MAX_MESSAGE_BYTES,
-        });
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(WireError::NotJson(
-            "the message must be a JSON object".into(),
-        )),
-        Err(e) => Err(WireError::NotJson(e.to_string())),
-    }
 }
 
 fn check_version(v: Option<&Value>) -> Result<(), WireError> {

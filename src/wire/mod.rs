@@ -14,6 +14,7 @@
 //! is not a JSON object of the right shape is a typed [`WireError`], never a
 //! panic.
 
+mod event_in;
 pub mod message;
 pub mod server;
 
