@@ -33,10 +33,126 @@
 #define CONFKIT_VERSION_PATCH 0
 
 /**
- * The C ABI's version: bumped on every incompatible change of this header.
- * Wrappers compare it with `confkit_abi_version()` when they load.
+ * The C ABI's version: bumped on every change of this header a wrapper must
+ * know about (3: the device half, `confkit_client_*`, and the session's wire
+ * messages). Wrappers compare it with `confkit_abi_version()` when they load.
  */
-#define CONFKIT_ABI_VERSION 2
+#define CONFKIT_ABI_VERSION 3
+
+/**
+ * `confkit_client_media_state`: the media connection is up.
+ */
+#define CONFKIT_MEDIA_CONNECTED 0
+
+/**
+ * `confkit_client_media_state`: it failed.
+ */
+#define CONFKIT_MEDIA_FAILURE 1
+
+/**
+ * `confkit_client_media_state`: trouble.
+ */
+#define CONFKIT_MEDIA_WARNING 2
+
+/**
+ * `confkit_client_media_state`: the trouble is over.
+ */
+#define CONFKIT_MEDIA_RECOVERED 3
+
+/**
+ * Most invitations a client's inbox keeps (the oldest go first).
+ */
+#define CONFKIT_MAX_INBOX 256
+
+/**
+ * Largest message accepted in either direction, in bytes.
+ */
+#define CONFKIT_MAX_MESSAGE_BYTES 262144
+
+/**
+ * `confkit_updates_kind`: someone appeared in a conference view.
+ */
+#define CONFKIT_UPDATE_PARTICIPANT_ADDED 1
+
+/**
+ * `confkit_updates_kind`: someone changed (old and new status).
+ */
+#define CONFKIT_UPDATE_PARTICIPANT_UPDATED 2
+
+/**
+ * `confkit_updates_kind`: someone is no longer visible.
+ */
+#define CONFKIT_UPDATE_PARTICIPANT_REMOVED 3
+
+/**
+ * `confkit_updates_kind`: the user's own status changed (old may be -1: unknown).
+ */
+#define CONFKIT_UPDATE_MY_STATUS_CHANGED 4
+
+/**
+ * `confkit_updates_kind`: the user's permissions changed.
+ */
+#define CONFKIT_UPDATE_MY_PERMISSIONS_CHANGED 5
+
+/**
+ * `confkit_updates_kind`: this session is no longer connected to the conference.
+ */
+#define CONFKIT_UPDATE_NO_LONGER_IN 6
+
+/**
+ * `confkit_updates_kind`: the conference was destroyed.
+ */
+#define CONFKIT_UPDATE_CONFERENCE_ENDED 7
+
+/**
+ * `confkit_updates_kind`: an invitation arrived (its token verified).
+ */
+#define CONFKIT_UPDATE_INVITATION_RECEIVED 8
+
+/**
+ * `confkit_updates_kind`: a request succeeded (its result in the JSON).
+ */
+#define CONFKIT_UPDATE_REQUEST_SUCCEEDED 9
+
+/**
+ * `confkit_updates_kind`: a request failed (`confkit_updates_error_code`).
+ */
+#define CONFKIT_UPDATE_REQUEST_FAILED 10
+
+/**
+ * `confkit_updates_kind`: an event already applied arrived again.
+ */
+#define CONFKIT_UPDATE_DUPLICATE 11
+
+/**
+ * `confkit_updates_kind`: a reply already handled arrived again.
+ */
+#define CONFKIT_UPDATE_DUPLICATE_REPLY 12
+
+/**
+ * `confkit_updates_kind`: events are missing: send `confkit_client_resync`.
+ */
+#define CONFKIT_UPDATE_GAP 13
+
+/**
+ * `confkit_updates_kind`: an event of a type this library does not know.
+ */
+#define CONFKIT_UPDATE_SKIPPED 14
+
+/**
+ * `confkit_updates_kind`: a resync brought the view back in step.
+ */
+#define CONFKIT_UPDATE_RESYNCED 15
+
+/**
+ * `confkit_view_participant_type`: a user.
+ */
+#define CONFKIT_PARTICIPANT_TYPE_USER 0
+
+/**
+ * `confkit_view_participant_type`: a listener.
+ */
+#define CONFKIT_PARTICIPANT_TYPE_LISTENER 1
 
 /**
  * `confkit_conference_report`: the media connection is up (→ ON_AIR).
@@ -220,6 +336,12 @@
 typedef struct confkit_claims confkit_claims;
 
 /**
+ * A device's replica of one session. Thread-safe (calls are serialized).
+ * Free with `confkit_client_free`.
+ */
+typedef struct confkit_client confkit_client;
+
+/**
  * A clock that moves only when told, for tests and simulations.
  */
 typedef struct confkit_clock confkit_clock;
@@ -241,6 +363,13 @@ typedef struct confkit_error confkit_error;
  * with `confkit_event_free`.
  */
 typedef struct confkit_event confkit_event;
+
+/**
+ * A copy of one invitation from the inbox. Read with the
+ * `confkit_invitation_*` getters; strings stay valid until it is freed.
+ * Free with `confkit_invitation_free`.
+ */
+typedef struct confkit_invitation confkit_invitation;
 
 /**
  * A list of invitees being built for `confkit_conference_invite`.
@@ -269,10 +398,25 @@ typedef struct confkit_platform confkit_platform;
 typedef struct confkit_session confkit_session;
 
 /**
+ * What one received message changed, in order. Read with the
+ * `confkit_updates_*` getters (an index past the end gives the getter's
+ * "none" value); strings stay valid until the list is freed. Free with
+ * `confkit_updates_free`.
+ */
+typedef struct confkit_updates confkit_updates;
+
+/**
  * Verifies conference access tokens with a set of trusted public keys.
  * Immutable and thread-safe. Free with `confkit_verifier_free`.
  */
 typedef struct confkit_verifier confkit_verifier;
+
+/**
+ * A copy of one conference as the client sees it. Read with the
+ * `confkit_view_*` getters; strings stay valid until the view is freed.
+ * Free with `confkit_view_free`.
+ */
+typedef struct confkit_view confkit_view;
 
 /**
  * A status code: 0 is OK; the `CONFKIT_STATUS_*` constants name the others.
@@ -534,6 +678,414 @@ int64_t confkit_live_objects(void);
  * crosses the boundary. Always returns `CONFKIT_STATUS_PANIC`.
  */
 confkit_status confkit_test_panic(struct confkit_error **error_out);
+
+/**
+ * Creates a client for the user `external_id`, verifying the server's tokens
+ * with `verifier` (copied: the verifier may be freed afterwards) on `clock`
+ * (NULL: the system clock; a `confkit_clock` is shared, not copied, and must
+ * outlive the client).
+ */
+confkit_status confkit_client_new(const uint8_t *external_id,
+                                  size_t external_id_len,
+                                  const struct confkit_verifier *verifier,
+                                  const struct confkit_clock *clock,
+                                  struct confkit_client **client_out,
+                                  struct confkit_error **error_out);
+
+/**
+ * Frees a client. NULL is accepted.
+ */
+void confkit_client_free(struct confkit_client *client);
+
+/**
+ * Request: create a conference (`options` NULL: unprotected, defaults).
+ */
+confkit_status confkit_client_create(const struct confkit_client *client,
+                                     const uint8_t *alias,
+                                     size_t alias_len,
+                                     const struct confkit_conference_options *options,
+                                     struct confkit_buffer *message_out,
+                                     uint64_t *request_out,
+                                     struct confkit_error **error_out);
+
+/**
+ * Request: look a live conference up by alias.
+ */
+confkit_status confkit_client_fetch(const struct confkit_client *client,
+                                    const uint8_t *alias,
+                                    size_t alias_len,
+                                    struct confkit_buffer *message_out,
+                                    uint64_t *request_out,
+                                    struct confkit_error **error_out);
+
+/**
+ * Request: join a conference as a user (`token` NULL: unprotected).
+ */
+confkit_status confkit_client_join(const struct confkit_client *client,
+                                   const uint8_t *conference_id,
+                                   size_t conference_id_len,
+                                   const uint8_t *token,
+                                   size_t token_len,
+                                   struct confkit_buffer *message_out,
+                                   uint64_t *request_out,
+                                   struct confkit_error **error_out);
+
+/**
+ * Request: join a conference as a listener (`token` NULL: unprotected).
+ */
+confkit_status confkit_client_listen(const struct confkit_client *client,
+                                     const uint8_t *conference_id,
+                                     size_t conference_id_len,
+                                     const uint8_t *token,
+                                     size_t token_len,
+                                     struct confkit_buffer *message_out,
+                                     uint64_t *request_out,
+                                     struct confkit_error **error_out);
+
+/**
+ * Request: report what the media layer saw (`CONFKIT_MEDIA_*`).
+ */
+confkit_status confkit_client_media_state(const struct confkit_client *client,
+                                          const uint8_t *conference_id,
+                                          size_t conference_id_len,
+                                          int32_t state,
+                                          struct confkit_buffer *message_out,
+                                          uint64_t *request_out,
+                                          struct confkit_error **error_out);
+
+/**
+ * Request: invite the users of `invitees` (built with
+ * `confkit_invite_list_new` / `_add`; not consumed).
+ */
+confkit_status confkit_client_invite(const struct confkit_client *client,
+                                     const uint8_t *conference_id,
+                                     size_t conference_id_len,
+                                     const struct confkit_invite_list *invitees,
+                                     struct confkit_buffer *message_out,
+                                     uint64_t *request_out,
+                                     struct confkit_error **error_out);
+
+/**
+ * Request: remove a participant.
+ */
+confkit_status confkit_client_kick(const struct confkit_client *client,
+                                   const uint8_t *conference_id,
+                                   size_t conference_id_len,
+                                   const uint8_t *external_id,
+                                   size_t external_id_len,
+                                   struct confkit_buffer *message_out,
+                                   uint64_t *request_out,
+                                   struct confkit_error **error_out);
+
+/**
+ * Request: replace a participant's permissions with `permissions` (bits;
+ * above bit 11 fails with `CONFKIT_STATUS_UNKNOWN_PERMISSION`).
+ */
+confkit_status confkit_client_update_permissions(const struct confkit_client *client,
+                                                 const uint8_t *conference_id,
+                                                 size_t conference_id_len,
+                                                 const uint8_t *external_id,
+                                                 size_t external_id_len,
+                                                 uint32_t permissions,
+                                                 struct confkit_buffer *message_out,
+                                                 uint64_t *request_out,
+                                                 struct confkit_error **error_out);
+
+/**
+ * Request: nothing but "this device is still here" (send one within the
+ * platform's idle time when there is nothing else to send).
+ */
+confkit_status confkit_client_keep_alive(const struct confkit_client *client,
+                                         struct confkit_buffer *message_out,
+                                         uint64_t *request_out,
+                                         struct confkit_error **error_out);
+
+/**
+ * Request: resynchronise, after a `CONFKIT_UPDATE_GAP` or a reconnect. The
+ * reply brings the missed events or one snapshot.
+ */
+confkit_status confkit_client_resync(const struct confkit_client *client,
+                                     struct confkit_buffer *message_out,
+                                     uint64_t *request_out,
+                                     struct confkit_error **error_out);
+
+/**
+ * Reads one message from the server and applies it. On OK, `updates_out`
+ * receives what changed (possibly nothing); a refused message (not this
+ * protocol, over `CONFKIT_MAX_MESSAGE_BYTES`, a token that fails offline
+ * verification) changes nothing.
+ */
+confkit_status confkit_client_receive(const struct confkit_client *client,
+                                      const uint8_t *message,
+                                      size_t message_len,
+                                      struct confkit_updates **updates_out,
+                                      struct confkit_error **error_out);
+
+/**
+ * The last event sequence number the client applied.
+ */
+uint64_t confkit_client_last_sequence(const struct confkit_client *client);
+
+/**
+ * Whether the client waits for a resync reply (after a gap it applies no
+ * event until then).
+ */
+bool confkit_client_is_stalled(const struct confkit_client *client);
+
+/**
+ * Whether the user may do permission `bit` in the conference: from the
+ * newest token verified offline in a protected one (while it is valid), from
+ * what the server sent in an unprotected one. False for anything unknown
+ * (NULL, a bad ID, a conference the client is not in, a bit above 11).
+ */
+bool confkit_client_may(const struct confkit_client *client,
+                        const uint8_t *conference_id,
+                        size_t conference_id_len,
+                        uint32_t bit);
+
+/**
+ * How many conferences the client has heard of.
+ */
+size_t confkit_client_view_count(const struct confkit_client *client);
+
+/**
+ * A copy of the `index`th conference view (ordered by conference ID).
+ * Fails with `CONFKIT_STATUS_INVALID_ARGUMENT` past the end.
+ */
+confkit_status confkit_client_view_at(const struct confkit_client *client,
+                                      size_t index,
+                                      struct confkit_view **view_out,
+                                      struct confkit_error **error_out);
+
+/**
+ * A copy of one conference's view. Fails with
+ * `CONFKIT_STATUS_CONFERENCE_NOT_FOUND` when the client never heard of it.
+ */
+confkit_status confkit_client_view(const struct confkit_client *client,
+                                   const uint8_t *conference_id,
+                                   size_t conference_id_len,
+                                   struct confkit_view **view_out,
+                                   struct confkit_error **error_out);
+
+/**
+ * How many invitations the inbox holds (at most `CONFKIT_MAX_INBOX`).
+ */
+size_t confkit_client_inbox_len(const struct confkit_client *client);
+
+/**
+ * A copy of the `index`th invitation of the inbox (oldest first). Fails
+ * with `CONFKIT_STATUS_INVALID_ARGUMENT` past the end.
+ */
+confkit_status confkit_client_inbox_at(const struct confkit_client *client,
+                                       size_t index,
+                                       struct confkit_invitation **invitation_out,
+                                       struct confkit_error **error_out);
+
+/**
+ * How many updates the list holds.
+ */
+size_t confkit_updates_len(const struct confkit_updates *updates);
+
+/**
+ * The update's `CONFKIT_UPDATE_*` kind (0 past the end).
+ */
+int32_t confkit_updates_kind(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The conference it is about (UUID text), or NULL.
+ */
+const char *confkit_updates_conference_id(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The participant it is about (for an invitation: the inviter), or NULL.
+ */
+const char *confkit_updates_external_id(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The status before (`CONFKIT_PARTICIPANT_STATUS_*`), or -1.
+ */
+int32_t confkit_updates_old_status(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The status now (`CONFKIT_PARTICIPANT_STATUS_*`), or -1.
+ */
+int32_t confkit_updates_new_status(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The permission bits it carries (the participant's, mine, or the
+ * invitation's), or 0.
+ */
+uint32_t confkit_updates_permissions(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The request id of a reply's update ("c7"), or NULL.
+ */
+const char *confkit_updates_request_id(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The request number a `confkit_client_*` request call handed out, or 0.
+ */
+uint64_t confkit_updates_request_number(const struct confkit_updates *updates, size_t index);
+
+/**
+ * A failed request's `CONFKIT_STATUS_*` code, or 0.
+ */
+confkit_status confkit_updates_error_code(const struct confkit_updates *updates, size_t index);
+
+/**
+ * Text that goes with the update: a failed request's description, an
+ * invitation's conference alias, a skipped event's type; otherwise NULL.
+ */
+const char *confkit_updates_text(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The sequence number of a duplicate or skipped event, or the one a gap
+ * expected; otherwise 0.
+ */
+uint64_t confkit_updates_sequence(const struct confkit_updates *updates, size_t index);
+
+/**
+ * The whole update as JSON (`{"kind":"participantUpdated",...}`; a
+ * request's result, an invitation's token), or NULL past the end.
+ */
+const char *confkit_updates_json(const struct confkit_updates *updates, size_t index);
+
+/**
+ * Frees an update list. NULL is accepted.
+ */
+void confkit_updates_free(struct confkit_updates *updates);
+
+/**
+ * The conference ID (UUID text); NULL for a NULL view.
+ */
+const char *confkit_view_conference_id(const struct confkit_view *v);
+
+/**
+ * The alias, or NULL when the client has not heard it yet.
+ */
+const char *confkit_view_alias(const struct confkit_view *v);
+
+/**
+ * Whether this session is connected to the conference now.
+ */
+bool confkit_view_joined(const struct confkit_view *v);
+
+/**
+ * Whether the conference was destroyed.
+ */
+bool confkit_view_ended(const struct confkit_view *v);
+
+/**
+ * The user's status (`CONFKIT_PARTICIPANT_STATUS_*`), or -1 when not known.
+ */
+int32_t confkit_view_my_status(const struct confkit_view *v);
+
+/**
+ * The user's permission bits, as the server last sent them.
+ */
+uint32_t confkit_view_my_permissions(const struct confkit_view *v);
+
+/**
+ * How many participants the view holds (LEFT, KICKED and DECLINE included).
+ */
+size_t confkit_view_participant_count(const struct confkit_view *v);
+
+/**
+ * The `index`th participant's external ID (ordered by it), or NULL.
+ */
+const char *confkit_view_participant_external_id(const struct confkit_view *v, size_t index);
+
+/**
+ * The `index`th participant's display name, or NULL.
+ */
+const char *confkit_view_participant_name(const struct confkit_view *v, size_t index);
+
+/**
+ * The `index`th participant's avatar URL, or NULL (none, or past the end).
+ */
+const char *confkit_view_participant_avatar_url(const struct confkit_view *v, size_t index);
+
+/**
+ * The `index`th participant's status, or -1.
+ */
+int32_t confkit_view_participant_status(const struct confkit_view *v, size_t index);
+
+/**
+ * The `index`th participant's type (`CONFKIT_PARTICIPANT_TYPE_*`), or -1.
+ */
+int32_t confkit_view_participant_type(const struct confkit_view *v, size_t index);
+
+/**
+ * The `index`th participant's permission bits, or 0.
+ */
+uint32_t confkit_view_participant_permissions(const struct confkit_view *v, size_t index);
+
+/**
+ * Frees a view. NULL is accepted.
+ */
+void confkit_view_free(struct confkit_view *v);
+
+/**
+ * The conference's ID (UUID text); NULL for a NULL invitation.
+ */
+const char *confkit_invitation_conference_id(const struct confkit_invitation *i);
+
+/**
+ * The conference's alias.
+ */
+const char *confkit_invitation_alias(const struct confkit_invitation *i);
+
+/**
+ * Who invited: their external ID.
+ */
+const char *confkit_invitation_inviter_id(const struct confkit_invitation *i);
+
+/**
+ * Who invited: their display name.
+ */
+const char *confkit_invitation_inviter_name(const struct confkit_invitation *i);
+
+/**
+ * The token to join with (protected conferences, verified offline), or NULL.
+ */
+const char *confkit_invitation_token(const struct confkit_invitation *i);
+
+/**
+ * Whether the invitation says what it grants (protected conferences).
+ */
+bool confkit_invitation_has_permissions(const struct confkit_invitation *i);
+
+/**
+ * What it grants (permission bits), or 0.
+ */
+uint32_t confkit_invitation_permissions(const struct confkit_invitation *i);
+
+/**
+ * Frees an invitation. NULL is accepted.
+ */
+void confkit_invitation_free(struct confkit_invitation *i);
+
+/**
+ * Answers one wire request from the session's device: `reply_out` receives
+ * the reply's bytes (free with `confkit_buffer_free`). Every problem with
+ * the request is an error reply, not a status: the status is OK unless an
+ * argument is unusable (NULL, over `CONFKIT_MAX_MESSAGE_BYTES`).
+ */
+confkit_status confkit_session_handle_message(const struct confkit_session *session,
+                                              const uint8_t *message,
+                                              size_t message_len,
+                                              struct confkit_buffer *reply_out,
+                                              struct confkit_error **error_out);
+
+/**
+ * Takes the session's next event as a wire message for its device. On OK,
+ * `message_out` holds it, or is empty (NULL data, length 0) when the queue
+ * is empty. Events handed out this way stay available to the device's
+ * resync for the platform's retention window.
+ */
+confkit_status confkit_session_next_message(const struct confkit_session *session,
+                                            struct confkit_buffer *message_out,
+                                            struct confkit_error **error_out);
 
 /**
  * Creates a conference owned by the session's user (`options` NULL: an

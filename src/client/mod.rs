@@ -51,7 +51,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -78,8 +78,14 @@ pub struct Outgoing {
 
 /// What a message changed, for a UI to apply. Differences from a snapshot
 /// come conference by conference (by ID), removals, then additions, then
-/// updates, each by external ID.
-#[derive(Debug, Clone, PartialEq)]
+/// updates, each by external ID. Serializes as JSON with a camelCase `kind`
+/// (what the C ABI and the bindings hand out for each update).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Update {
     /// Someone appeared in a conference view.
     ParticipantAdded {
@@ -182,7 +188,8 @@ pub enum Update {
 }
 
 /// An invitation in the inbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Invitation {
     /// To which conference.
     pub conference_id: ConferenceId,
@@ -562,21 +569,23 @@ impl Client {
                         view.seen.insert(participant.external_id.clone(), sequence);
                     }
                 }
-                out.push(match view.participants.get_mut(&participant.external_id) {
-                    Some(slot) => Update::ParticipantUpdated {
+                match view.participants.get_mut(&participant.external_id) {
+                    // Already so (the roster of a join can show its own event).
+                    Some(slot) if *slot == participant => {}
+                    Some(slot) => out.push(Update::ParticipantUpdated {
                         conference_id: conf,
                         old_status: std::mem::replace(slot, participant.clone()).status,
                         participant,
-                    },
+                    }),
                     None => {
                         view.participants
                             .insert(participant.external_id.clone(), participant.clone());
-                        Update::ParticipantAdded {
+                        out.push(Update::ParticipantAdded {
                             conference_id: conf,
                             participant,
-                        }
+                        });
                     }
-                });
+                }
                 if let Some((status, permissions)) = mine {
                     set_me(view, conf, status, permissions, out);
                 }

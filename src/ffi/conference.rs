@@ -58,13 +58,13 @@ impl confkit_conference_info {
     }
 }
 
-unsafe fn conf_id(p: *const u8, len: usize) -> FfiResult<ConferenceId> {
+pub(crate) unsafe fn conf_id(p: *const u8, len: usize) -> FfiResult<ConferenceId> {
     // SAFETY: forwarded from the caller.
     let text = unsafe { arg_str(p, len, "conference_id") }?;
     Ok(ConferenceId::parse(text)?)
 }
 
-unsafe fn ext_id(p: *const u8, len: usize, name: &str) -> FfiResult<ExternalId> {
+pub(crate) unsafe fn ext_id(p: *const u8, len: usize, name: &str) -> FfiResult<ExternalId> {
     // SAFETY: forwarded from the caller.
     let text = unsafe { arg_str(p, len, name) }?;
     Ok(ExternalId::new(text)?)
@@ -511,6 +511,13 @@ pub unsafe extern "C" fn confkit_conference_update_permissions(
 /// Thread-safe like every confkit object: adds from several threads are serialized.
 pub struct confkit_invite_list {
     invitees: parking_lot::Mutex<Vec<Invitee>>,
+}
+
+impl confkit_invite_list {
+    /// A copy of the invitees added so far.
+    pub(crate) fn invitees(&self) -> Vec<Invitee> {
+        self.invitees.lock().clone()
+    }
 }
 
 /// Creates an empty invitee list. Free with `confkit_invite_list_free`.

@@ -20,6 +20,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+pub mod client;
 pub mod conference;
 pub mod names;
 pub mod platform;
@@ -85,9 +86,10 @@ pub const CONFKIT_VERSION_MAJOR: u32 = 0;
 pub const CONFKIT_VERSION_MINOR: u32 = 1;
 /// The library's patch version.
 pub const CONFKIT_VERSION_PATCH: u32 = 0;
-/// The C ABI's version: bumped on every incompatible change of this header.
-/// Wrappers compare it with `confkit_abi_version()` when they load.
-pub const CONFKIT_ABI_VERSION: u32 = 2;
+/// The C ABI's version: bumped on every change of this header a wrapper must
+/// know about (3: the device half, `confkit_client_*`, and the session's wire
+/// messages). Wrappers compare it with `confkit_abi_version()` when they load.
+pub const CONFKIT_ABI_VERSION: u32 = 3;
 
 /// Bytes owned by confkit, handed to the caller: free with `confkit_buffer_free`.
 /// Text buffers hold UTF-8 without a terminating NUL.

@@ -23,6 +23,13 @@ pub struct confkit_clock {
     clock: ManualClock,
 }
 
+impl confkit_clock {
+    /// The same clock (setting either moves both).
+    pub(crate) fn shared(&self) -> ManualClock {
+        self.clock.clone()
+    }
+}
+
 /// Creates a manual clock showing `now` (seconds since the Unix epoch).
 #[no_mangle]
 pub unsafe extern "C" fn confkit_clock_new(

@@ -23,6 +23,13 @@ pub struct confkit_verifier {
     ring: KeyRing,
 }
 
+impl confkit_verifier {
+    /// The trusted keys.
+    pub(crate) fn ring(&self) -> &KeyRing {
+        &self.ring
+    }
+}
+
 /// The claims of a verified token. Free with `confkit_claims_free`.
 ///
 /// The C strings are made on first use of their getter, so a caller that only

@@ -27,8 +27,10 @@ public enum Confkit {
     /// The C ABI version this package's sources were written for. ABI 2:
     /// invite results carry no token, `updatePermissions` returns nothing
     /// (the target's token reaches the target in its event), and events may
-    /// be `.participantRemoved`, `.tokenRefreshed` or `.eventsMissed`.
-    public static let bindingABIVersion: UInt32 = 2
+    /// be `.participantRemoved`, `.tokenRefreshed` or `.eventsMissed`. ABI 3
+    /// adds the device half (`confkit_client_*`), which this package does not
+    /// wrap yet: everything it wraps is unchanged.
+    public static let bindingABIVersion: UInt32 = 3
 
     /// How many confkit objects and buffers are allocated and not yet freed,
     /// across all threads. For leak tests.

@@ -100,7 +100,7 @@ final class ConfkitTests: XCTestCase {
         XCTAssertEqual(Confkit.headerABIVersion, UInt32(truncatingIfNeeded: CONFKIT_ABI_VERSION))
         XCTAssertEqual(Confkit.bindingABIVersion, 2)
         XCTAssertEqual(Confkit.headerABIVersion, Confkit.bindingABIVersion)
-        XCTAssertEqual(confkit_abi_version(), 2)
+        XCTAssertEqual(confkit_abi_version(), 3)
         XCTAssertTrue(Confkit.version.hasPrefix("confkit "), Confkit.version)
     }
 

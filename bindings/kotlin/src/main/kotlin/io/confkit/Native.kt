@@ -271,7 +271,7 @@ class ConfkitLoadError(message: String, cause: Throwable? = null) : LinkageError
  */
 internal object Loader {
     /** The ABI this binding was written for (`CONFKIT_ABI_VERSION` in confkit.h). */
-    const val ABI_VERSION = 2
+    const val ABI_VERSION = 3
 
     /** System property naming the library to load (default "confkit"). */
     const val LIBRARY_PROPERTY = "confkit.library.name"

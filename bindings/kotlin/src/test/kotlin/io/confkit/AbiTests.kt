@@ -63,7 +63,7 @@ object AbiTests {
 
     fun register() {
         test("abi: library ABI version matches the binding, version string") {
-            assertEq(2, Confkit.ABI_VERSION, "binding ABI")
+            assertEq(3, Confkit.ABI_VERSION, "binding ABI")
             assertEq(Confkit.ABI_VERSION, Confkit.abiVersion, "library ABI")
             assertTrue(Confkit.version.startsWith("confkit ")) { "version \"${Confkit.version}\"" }
         }
