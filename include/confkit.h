@@ -754,6 +754,36 @@ confkit_status confkit_client_media_state(const struct confkit_client *client,
                                           struct confkit_error **error_out);
 
 /**
+ * Request: leave the conference.
+ */
+confkit_status confkit_client_leave(const struct confkit_client *client,
+                                    const uint8_t *conference_id,
+                                    size_t conference_id_len,
+                                    struct confkit_buffer *message_out,
+                                    uint64_t *request_out,
+                                    struct confkit_error **error_out);
+
+/**
+ * Request: decline the invitation to the conference.
+ */
+confkit_status confkit_client_decline(const struct confkit_client *client,
+                                      const uint8_t *conference_id,
+                                      size_t conference_id_len,
+                                      struct confkit_buffer *message_out,
+                                      uint64_t *request_out,
+                                      struct confkit_error **error_out);
+
+/**
+ * Request: end the conference (its owner).
+ */
+confkit_status confkit_client_terminate(const struct confkit_client *client,
+                                        const uint8_t *conference_id,
+                                        size_t conference_id_len,
+                                        struct confkit_buffer *message_out,
+                                        uint64_t *request_out,
+                                        struct confkit_error **error_out);
+
+/**
  * Request: invite the users of `invitees` (built with
  * `confkit_invite_list_new` / `_add`; not consumed).
  */

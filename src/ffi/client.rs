@@ -311,42 +311,80 @@ pub unsafe extern "C" fn confkit_client_media_state(
     })
 }
 
-macro_rules! conference_only_request {
-    ($(#[$doc:meta])* $name:ident => $variant:ident) => {
-        $(#[$doc])*
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(
-            client: *const confkit_client,
-            conference_id: *const u8,
-            conference_id_len: usize,
-            message_out: *mut confkit_buffer,
-            request_out: *mut u64,
-            error_out: *mut *mut confkit_error,
-        ) -> confkit_status {
-            guard(error_out, || {
-                // SAFETY: forwarded from the caller.
-                unsafe {
-                    conference_request(client, conference_id, conference_id_len, message_out, request_out, |conference_id| {
-                        Op::$variant { conference_id }
-                    })
-                }
-            })
+/// Request: leave the conference.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_client_leave(
+    client: *const confkit_client,
+    conference_id: *const u8,
+    conference_id_len: usize,
+    message_out: *mut confkit_buffer,
+    request_out: *mut u64,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            conference_request(
+                client,
+                conference_id,
+                conference_id_len,
+                message_out,
+                request_out,
+                |conference_id| Op::Leave { conference_id },
+            )
         }
-    };
+    })
 }
 
-conference_only_request!(
-    /// Request: leave the conference.
-    confkit_client_leave => Leave
-);
-conference_only_request!(
-    /// Request: decline the invitation to the conference.
-    confkit_client_decline => Decline
-);
-conference_only_request!(
-    /// Request: end the conference (its owner).
-    confkit_client_terminate => Terminate
-);
+/// Request: decline the invitation to the conference.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_client_decline(
+    client: *const confkit_client,
+    conference_id: *const u8,
+    conference_id_len: usize,
+    message_out: *mut confkit_buffer,
+    request_out: *mut u64,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            conference_request(
+                client,
+                conference_id,
+                conference_id_len,
+                message_out,
+                request_out,
+                |conference_id| Op::Decline { conference_id },
+            )
+        }
+    })
+}
+
+/// Request: end the conference (its owner).
+#[no_mangle]
+pub unsafe extern "C" fn confkit_client_terminate(
+    client: *const confkit_client,
+    conference_id: *const u8,
+    conference_id_len: usize,
+    message_out: *mut confkit_buffer,
+    request_out: *mut u64,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            conference_request(
+                client,
+                conference_id,
+                conference_id_len,
+                message_out,
+                request_out,
+                |conference_id| Op::Terminate { conference_id },
+            )
+        }
+    })
+}
 
 /// Request: invite the users of `invitees` (built with
 /// `confkit_invite_list_new` / `_add`; not consumed).
