@@ -1,8 +1,16 @@
-//! Stable error codes shared by the REST interface (`error_code`) and the C ABI
-//! (`confkit_status`). Values are never renumbered or reused.
+//! Stable error codes shared by the REST interface (`error_code`), the wire
+//! protocol and the C ABI (`confkit_status`). Values are never renumbered or
+//! reused.
+//!
+//! Also the one mapping every adapter reports a refused operation with:
+//! [`PlatformError::code`] gives the stable code (the C status),
+//! `ErrorBody::from(&PlatformError)` the error body the wire and REST
+//! answers carry, and [`PlatformError::http_status`] REST's status. The
+//! platform itself knows none of these.
 
 use serde::{Deserialize, Serialize};
 
+use crate::platform::PlatformError;
 use crate::token::TokenError;
 
 /// An error as REST bodies and wire replies carry it: the stable code, its
@@ -32,6 +40,14 @@ impl ErrorBody {
     #[must_use]
     pub fn code(&self) -> Option<ErrorCode> {
         ErrorCode::from_value(self.error_code)
+    }
+}
+
+impl From<&PlatformError> for ErrorBody {
+    /// The body of a refused operation, the same for every adapter: its
+    /// stable code, that code's name, and the error's message.
+    fn from(e: &PlatformError) -> Self {
+        ErrorBody::new(e.code(), e.to_string())
     }
 }
 
@@ -183,5 +199,49 @@ impl TokenError {
             TokenError::UnknownPermission(_) => ErrorCode::UnknownPermission,
             _ => ErrorCode::TokenInvalid,
         }
+    }
+}
+
+impl PlatformError {
+    /// The stable code (also the REST and wire `error_code` and the C status).
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            PlatformError::Identity(_) | PlatformError::InvalidInput(_) => {
+                ErrorCode::InvalidArgument
+            }
+            PlatformError::UnknownPermission(_) => ErrorCode::UnknownPermission,
+            PlatformError::Token(e) => e.code(),
+            PlatformError::TokenRequired(_) | PlatformError::TokenSubject { .. } => {
+                ErrorCode::TokenInvalid
+            }
+            PlatformError::SessionNotFound(_) => ErrorCode::SessionNotFound,
+            PlatformError::ConferenceNotFound(_) | PlatformError::ConferenceDestroyed(_) => {
+                ErrorCode::ConferenceNotFound
+            }
+            PlatformError::ParticipantNotFound(_) => ErrorCode::ParticipantNotFound,
+            PlatformError::NotInConference(_) => ErrorCode::NotInConference,
+            PlatformError::MissingPermission { .. }
+            | PlatformError::Escalation { .. }
+            | PlatformError::OwnerOnly(_)
+            | PlatformError::OwnerNotKickable
+            | PlatformError::OwnerPermissionsFixed
+            | PlatformError::ListenerCannotAct(_)
+            | PlatformError::KickedNeedsModerator(_)
+            | PlatformError::ParticipantKicked(_)
+            | PlatformError::OwnPermissions(_) => ErrorCode::NotAllowed,
+            PlatformError::AliasTaken { .. } => ErrorCode::AliasTaken,
+            PlatformError::AtMaxCapacity { .. } | PlatformError::TooManyParticipants { .. } => {
+                ErrorCode::AtMaxCapacity
+            }
+            PlatformError::Transition(_) => ErrorCode::InvalidTransition,
+        }
+    }
+
+    /// The HTTP status REST answers this error with: its code's
+    /// [`ErrorCode::http_status`].
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        self.code().http_status()
     }
 }

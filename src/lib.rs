@@ -45,6 +45,7 @@ pub mod error;
 pub mod event;
 mod expiring;
 pub mod platform;
+pub mod rest;
 pub mod snapshot;
 pub mod wire;
 

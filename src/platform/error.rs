@@ -1,6 +1,6 @@
-//! The platform's errors.
+//! The platform's errors. How adapters report them (stable code, error
+//! body, HTTP status) is [`crate::error`]'s.
 
-use crate::error::ErrorCode;
 use crate::identity::{ExternalId, IdentityError};
 use crate::lifecycle::TransitionError;
 use crate::permissions::{Permission, PermissionSet, UnknownPermission};
@@ -108,47 +108,4 @@ pub enum PlatformError {
     /// The participant's status does not allow this.
     #[error(transparent)]
     Transition(#[from] TransitionError),
-}
-
-impl From<&PlatformError> for crate::error::ErrorBody {
-    fn from(e: &PlatformError) -> Self {
-        crate::error::ErrorBody::new(e.code(), e.to_string())
-    }
-}
-
-impl PlatformError {
-    /// The stable code (also the REST `error_code` and the C status).
-    #[must_use]
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            PlatformError::Identity(_) | PlatformError::InvalidInput(_) => {
-                ErrorCode::InvalidArgument
-            }
-            PlatformError::UnknownPermission(_) => ErrorCode::UnknownPermission,
-            PlatformError::Token(e) => e.code(),
-            PlatformError::TokenRequired(_) | PlatformError::TokenSubject { .. } => {
-                ErrorCode::TokenInvalid
-            }
-            PlatformError::SessionNotFound(_) => ErrorCode::SessionNotFound,
-            PlatformError::ConferenceNotFound(_) | PlatformError::ConferenceDestroyed(_) => {
-                ErrorCode::ConferenceNotFound
-            }
-            PlatformError::ParticipantNotFound(_) => ErrorCode::ParticipantNotFound,
-            PlatformError::NotInConference(_) => ErrorCode::NotInConference,
-            PlatformError::MissingPermission { .. }
-            | PlatformError::Escalation { .. }
-            | PlatformError::OwnerOnly(_)
-            | PlatformError::OwnerNotKickable
-            | PlatformError::OwnerPermissionsFixed
-            | PlatformError::ListenerCannotAct(_)
-            | PlatformError::KickedNeedsModerator(_)
-            | PlatformError::ParticipantKicked(_)
-            | PlatformError::OwnPermissions(_) => ErrorCode::NotAllowed,
-            PlatformError::AliasTaken { .. } => ErrorCode::AliasTaken,
-            PlatformError::AtMaxCapacity { .. } | PlatformError::TooManyParticipants { .. } => {
-                ErrorCode::AtMaxCapacity
-            }
-            PlatformError::Transition(_) => ErrorCode::InvalidTransition,
-        }
-    }
 }

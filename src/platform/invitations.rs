@@ -46,7 +46,7 @@ pub(super) fn plan_invites(
     held: PermissionSet,
     invitees: &[Invitee],
 ) -> Result<InvitePlan> {
-    tokens::check_count(invitees.len())?;
+    check_request_len(invitees.len())?;
     let conf = st.conference(id)?;
     let may_set = held.contains(Permission::UpdatePermissions);
     let may_readmit = held.contains(Permission::Kick) || held.contains(Permission::Invite);

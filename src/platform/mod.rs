@@ -8,14 +8,19 @@
 //! bounded queue ([`PlatformConfig::max_queued_events`]); listeners (wake-up
 //! callbacks) are called after the lock is released. Operations that issue
 //! tokens sign them before taking the lock and decide under it.
+//!
+//! Only the rules live here; nothing reads or writes JSON. Devices reach
+//! them through the wire adapter ([`crate::wire::server`]), app servers
+//! through the REST adapter ([`crate::rest`]), which calls the app-server
+//! operations (`app.rs`: `Platform::app_create` and the rest), and C through
+//! [`crate::ffi`].
 
+mod app;
 mod conference;
 mod conferences;
 mod error;
 mod invitations;
 mod membership;
-/// The JSON-in / JSON-out REST-style interface for app servers.
-pub mod rest;
 mod sessions;
 mod snapshots;
 mod state;
@@ -39,9 +44,17 @@ use crate::token::{
 
 use crate::expiring::Expiring;
 use crate::snapshot::ConferenceSnapshot;
+pub use app::AppCreated;
 use conference::{Conference, Participant, Resolved, TokenRecord};
 pub use error::PlatformError;
 pub use snapshots::Resync;
+
+/// The REST adapter's old path: it now lives in [`crate::rest`], and these
+/// re-exports keep `confkit::platform::rest::{RestResponse, MAX_BODY_BYTES}`
+/// working.
+pub mod rest {
+    pub use crate::rest::{RestResponse, MAX_BODY_BYTES};
+}
 
 /// Result of a platform operation.
 pub type Result<T, E = PlatformError> = std::result::Result<T, E>;
@@ -66,6 +79,19 @@ pub type Listener = Arc<dyn Fn(SessionId) + Send + Sync>;
 /// Most invitees (or participants) one request may list, SDK or REST; more is
 /// refused with `INVALID_ARGUMENT` (400) before anything is done.
 pub const MAX_INVITEES_PER_REQUEST: usize = 10_000;
+
+/// Refuses, with `INVALID_ARGUMENT`, a request that lists more than
+/// [`MAX_INVITEES_PER_REQUEST`] users. Every operation that takes a list
+/// checks it itself; an adapter may call it first, to refuse an oversized
+/// request before reading each entry.
+pub fn check_request_len(n: usize) -> Result<()> {
+    if n > MAX_INVITEES_PER_REQUEST {
+        return Err(PlatformError::InvalidInput(format!(
+            "{n} participants in one request, more than {MAX_INVITEES_PER_REQUEST}: split it"
+        )));
+    }
+    Ok(())
+}
 
 /// Default cap of a session's event queue.
 pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 1024;
@@ -237,12 +263,16 @@ pub struct InviteResult {
     pub permissions: PermissionSet,
 }
 
-/// An invite's outcome inside the platform: the result plus the invitee's new
-/// token, which only the invitee (in the invitation) and the app server (in
-/// REST answers) ever see.
-pub(crate) struct Invited {
-    result: InviteResult,
-    token: Option<String>,
+/// An invitation's outcome for the app server ([`Platform::app_invite`],
+/// [`Platform::app_create`]): the result plus the invitee's new token, which
+/// only the invitee (in the invitation) and the app server ever see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invited {
+    /// Whom the invitation reached, and their permissions now.
+    pub result: InviteResult,
+    /// Their new token (protected conferences; `None` for one already in
+    /// the conference).
+    pub token: Option<String>,
 }
 
 /// How much the platform remembers beyond live conferences and sessions: each

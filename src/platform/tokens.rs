@@ -1,5 +1,5 @@
 //! Fresh tokens: the refresh sent to connected participants before their token
-//! expires, and the fresh token the app server asks for.
+//! expires (the app server's call for fresh tokens is in `app.rs`).
 
 use super::*;
 
@@ -61,79 +61,4 @@ impl Platform {
         }
         Some(token)
     }
-
-    /// Fresh tokens, with their current permissions, for participants of a
-    /// protected conference (the app server's call, e.g. for a user whose
-    /// token expired while the conference lives on). Refused, changing
-    /// nothing, for a KICKED participant (only a new invitation brings them
-    /// back), a participant listed twice or unknown, more than
-    /// [`MAX_INVITEES_PER_REQUEST`] participants, or an unprotected
-    /// conference. A participant connected now also gets `tokenRefreshed`.
-    pub fn fresh_tokens(
-        &self,
-        id: ConferenceId,
-        who: &[ExternalId],
-    ) -> Result<Vec<(ExternalId, String)>> {
-        self.run_signed(
-            |st, _, _| {
-                let conf = st.conference(id)?;
-                let requests = check_fresh(conf, who)?
-                    .into_iter()
-                    .filter_map(|i| conf.get(i))
-                    .map(|p| TokenRequest::new(conf, p.info.external_id(), p.permissions))
-                    .collect();
-                Ok(requests)
-            },
-            |st, out, now, minter| {
-                let indices = check_fresh(st.conference(id)?, who)?;
-                Ok(who
-                    .iter()
-                    .zip(indices)
-                    .filter_map(|(w, idx)| {
-                        let token = self.issue_fresh(st, minter, id, idx, now, out)?;
-                        Some((w.clone(), token))
-                    })
-                    .collect())
-            },
-        )
-    }
-}
-
-/// The indices of `who` in `conf`, if every one of them may get a fresh token.
-fn check_fresh(conf: &Conference, who: &[ExternalId]) -> Result<Vec<usize>> {
-    if !conf.options.protected {
-        return Err(PlatformError::InvalidInput(format!(
-            "conference {} is not protected: joining needs no token",
-            conf.id
-        )));
-    }
-    check_count(who.len())?;
-    let mut seen = HashSet::with_capacity(who.len());
-    who.iter()
-        .map(|w| {
-            if !seen.insert(w) {
-                return Err(PlatformError::InvalidInput(format!("{w} is listed twice")));
-            }
-            let idx = conf
-                .index_of(w)
-                .ok_or_else(|| PlatformError::ParticipantNotFound(w.clone()))?;
-            if conf
-                .get(idx)
-                .is_some_and(|p| p.status == ParticipantStatus::Kicked)
-            {
-                return Err(PlatformError::ParticipantKicked(w.clone()));
-            }
-            Ok(idx)
-        })
-        .collect()
-}
-
-/// Refuses a request that lists more than [`MAX_INVITEES_PER_REQUEST`] users.
-pub(super) fn check_count(n: usize) -> Result<()> {
-    if n > MAX_INVITEES_PER_REQUEST {
-        return Err(PlatformError::InvalidInput(format!(
-            "{n} participants in one request, more than {MAX_INVITEES_PER_REQUEST}: split it"
-        )));
-    }
-    Ok(())
 }
