@@ -10,7 +10,7 @@
 //!   0 is the empty string. Strings out are either `confkit_buffer`s (free with
 //!   `confkit_buffer_free`) or `const char *` borrowed from the object they came
 //!   from (valid until that object is freed).
-//! - No panic crosses the boundary: every entry point runs inside [`guard`] (or
+//! - No panic crosses the boundary: every entry point runs inside `guard` (or
 //!   one of its siblings), which turns a panic into `CONFKIT_STATUS_PANIC`.
 //! - Thread safety: every object may be used from several threads at once,
 //!   except that an object must not be freed while another thread uses it.
