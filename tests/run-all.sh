@@ -27,6 +27,9 @@ tail -n 3 target/walkthrough.out
 step "C tests"
 bash tests/c/run.sh
 
+step "C examples through pkg-config (scripts/install.sh, then the README's link lines)"
+bash tests/c/pkgconfig.sh
+
 step "Swift binding checks (no Swift compiler here: names and arity against the header, and a ctypes mirror of the XCTests)"
 python3 bindings/swift/scripts/check_abi.py
 CONFKIT_LIB=target/debug/libconfkit.so python3 bindings/swift/scripts/mirror_tests.py

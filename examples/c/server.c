@@ -1,0 +1,27 @@
+/* The app server from C: a platform answering one REST request. */
+#include <stdio.h>
+#include <string.h>
+
+#include <confkit.h>
+
+#define S(lit) (const uint8_t *)(lit), strlen(lit)
+
+int main(void) {
+    confkit_platform *platform = NULL;
+    confkit_error *err = NULL;
+    if (confkit_platform_new(NULL, S("key-1"), &platform, &err) != CONFKIT_STATUS_OK) {
+        fprintf(stderr, "%s: %s\n", confkit_status_name(confkit_error_code(err)),
+                confkit_error_message(err));
+        confkit_error_free(err);
+        return 1;
+    }
+    uint16_t http = 0;
+    confkit_buffer body = {0};
+    const char *request = "{\"ownerExternalId\":\"alice\",\"alias\":\"team-sync\"}";
+    confkit_platform_handle_rest(platform, S("POST"), S("/v2/conferences/create"), S(request),
+                                 &http, &body, NULL);
+    printf("%u %.*s\n", http, (int)body.len, (const char *)body.data);
+    confkit_buffer_free(body);
+    confkit_platform_free(platform);
+    return 0;
+}
