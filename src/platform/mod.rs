@@ -321,7 +321,12 @@ struct Session {
 }
 
 /// A request id and its reply (`None` while the request runs).
-type RememberedReply = (Box<str>, Option<Arc<[u8]>>);
+struct RememberedReply {
+    /// A hash of the id, compared before the id itself.
+    hash: u64,
+    id: Box<str>,
+    reply: Option<Arc<[u8]>>,
+}
 
 impl Session {
     /// Keeps events just taken from the queue for a later resync.

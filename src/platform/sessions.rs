@@ -120,22 +120,33 @@ impl Platform {
         remember: usize,
         f: impl FnOnce() -> Vec<u8>,
     ) -> Result<Arc<[u8]>> {
+        let hash = id_hash(request_id);
         {
             let mut st = self.state.lock();
             let session = st.session_mut(sid)?;
-            match session.replies.iter().find(|(id, _)| &**id == request_id) {
-                Some((_, Some(reply))) => return Ok(Arc::clone(reply)),
-                Some((_, None)) => {
+            match session
+                .replies
+                .iter()
+                .find(|r| r.hash == hash && &*r.id == request_id)
+            {
+                Some(RememberedReply {
+                    reply: Some(reply), ..
+                }) => return Ok(Arc::clone(reply)),
+                Some(_) => {
                     return Err(PlatformError::InvalidInput(format!(
                         "request {request_id:?} is still running"
                     )))
                 }
                 None => {}
             }
-            session.replies.push_back((request_id.into(), None));
+            session.replies.push_back(RememberedReply {
+                hash,
+                id: request_id.into(),
+                reply: None,
+            });
             while session.replies.len() > remember.max(1) {
                 // Forget the oldest finished reply (a running one stays).
-                match session.replies.iter().position(|(_, r)| r.is_some()) {
+                match session.replies.iter().position(|r| r.reply.is_some()) {
                     Some(i) => {
                         session.replies.remove(i);
                     }
@@ -150,9 +161,9 @@ impl Platform {
             if let Some(slot) = session
                 .replies
                 .iter_mut()
-                .find(|(id, r)| &**id == request_id && r.is_none())
+                .find(|r| r.hash == hash && &*r.id == request_id && r.reply.is_none())
             {
-                slot.1 = Some(Arc::clone(&reply));
+                slot.reply = Some(Arc::clone(&reply));
             }
         }
         Ok(reply)
@@ -168,4 +179,12 @@ impl Platform {
         drop(old);
         Ok(())
     }
+}
+
+/// FNV-1a: a cheap hash of a request id (at most 64 bytes), so that finding
+/// it among a session's remembered replies compares numbers first.
+fn id_hash(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
