@@ -63,7 +63,9 @@ use crate::lifecycle::ParticipantStatus;
 use crate::permissions::{Permission, PermissionSet};
 use crate::snapshot::{ConferenceSnapshot, SessionSnapshot};
 use crate::token::{Claims, KeyRing, TokenError, Validation, DEFAULT_LEEWAY_SECS};
-use crate::wire::message::{EventFields, IncomingEvent, Op, RawServerMessage, Request, RequestId};
+use crate::wire::message::{
+    EventFields, IncomingEvent, Op, RawServerMessage, Request, RequestId, ResultBody, ResyncResult,
+};
 use crate::wire::WireError;
 
 /// A request ready to send.
@@ -404,7 +406,9 @@ impl Client {
     /// Reads one message from the server and applies it. A message that is
     /// refused changes nothing.
     pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<Update>, ClientError> {
-        match RawServerMessage::parse(bytes)? {
+        let pending = &self.pending;
+        let is_resync = |id: &str| pending.get(id).is_some_and(|(k, _)| *k == Pending::Resync);
+        match RawServerMessage::parse(bytes, &is_resync)? {
             RawServerMessage::Reply { id, outcome } => self.reply(id, outcome),
             RawServerMessage::Event(e) => {
                 let mut out = Vec::new();
@@ -417,7 +421,7 @@ impl Client {
     fn reply(
         &mut self,
         id: Option<String>,
-        outcome: Result<&RawValue, ErrorBody>,
+        outcome: Result<ResultBody<'_>, ErrorBody>,
     ) -> Result<Vec<Update>, ClientError> {
         let Some(id) = id else {
             let error = outcome.err().unwrap_or_else(|| {
@@ -436,7 +440,7 @@ impl Client {
                     error,
                 });
             }
-            (Pending::Enter, Ok(raw)) => {
+            (Pending::Enter, Ok(ResultBody::Raw(raw))) => {
                 let joined: EnterResult = read_result(raw)?;
                 let token = self.check_roster_token(&joined.conference)?;
                 let result = read_result(raw)?;
@@ -451,7 +455,10 @@ impl Client {
                     result,
                 });
             }
-            (Pending::Resync, Ok(raw)) => match read_result::<ResyncResult<'_>>(raw)? {
+            (Pending::Resync, Ok(body)) => match match body {
+                ResultBody::Resync(r) => r,
+                ResultBody::Raw(raw) => read_result::<ResyncResult<'_>>(raw)?,
+            } {
                 ResyncResult {
                     snapshot: Some(snapshot),
                     events: None,
@@ -479,10 +486,15 @@ impl Client {
                     ))
                 }
             },
-            (Pending::Other, Ok(raw)) => out.push(Update::RequestSucceeded {
+            (Pending::Other, Ok(ResultBody::Raw(raw))) => out.push(Update::RequestSucceeded {
                 id: id.clone(),
                 result: read_result(raw)?,
             }),
+            (_, Ok(ResultBody::Resync(_))) => {
+                return Err(ClientError::Reply(
+                    "a resync result for a request that is not a resync".into(),
+                ))
+            }
         }
         self.pending.remove(&id);
         Ok(out)
@@ -807,15 +819,6 @@ impl Client {
 struct EnterResult {
     conference: ConferenceSnapshot,
     as_of_sequence: u64,
-}
-
-/// What a resync reply holds: the missed events, or a snapshot.
-#[derive(Deserialize)]
-struct ResyncResult<'a> {
-    #[serde(default)]
-    snapshot: Option<SessionSnapshot>,
-    #[serde(default, borrow)]
-    events: Option<Vec<EventFields<'a>>>,
 }
 
 /// Reads a reply's result into what its request expects.

@@ -6,7 +6,7 @@
 //! session's events (`{"v":1,"type":"event","sequence":7,"conferenceId":"…",
 //! "event":{"type":"participantAdded",…}}`).
 
-use serde::de::{self, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -18,6 +18,7 @@ use crate::error::ErrorBody;
 use crate::event::{Event, EventKind};
 use crate::identity::{ConferenceId, ExternalId};
 use crate::permissions::PermissionSet;
+use crate::snapshot::SessionSnapshot;
 
 /// The id a device gives a request: 1 to [`MAX_REQUEST_ID_BYTES`] bytes, no
 /// control characters. The reply carries it back.
@@ -370,12 +371,11 @@ fn head(bytes: &[u8]) -> Result<Head, WireError> {
     serde_json::from_slice::<Head>(bytes).map_err(|e| WireError::NotJson(e.to_string()))
 }
 
-/// A server message read in one pass: its members, with a reply's result
-/// left as raw JSON for a second, typed pass. `E` is how the event is read:
-/// [`EventSlot`] in one pass, or raw when that failed.
+/// A server message's members with every payload raw: the general way to
+/// read one, when the one-pass reader could not.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ServerEnvelope<'a, E> {
+struct RawMembers<'a> {
     #[serde(default, borrow)]
     v: Option<&'a RawValue>,
     #[serde(default, borrow, rename = "type")]
@@ -386,11 +386,100 @@ struct ServerEnvelope<'a, E> {
     sequence: Option<&'a RawValue>,
     #[serde(default, borrow)]
     conference_id: Option<&'a RawValue>,
-    event: Option<E>,
+    #[serde(default, borrow)]
+    event: Option<&'a RawValue>,
     #[serde(default, borrow)]
     result: Option<&'a RawValue>,
     #[serde(default, borrow)]
     error: Option<&'a RawValue>,
+}
+
+/// A server message's members, the event and (for a resync) the result
+/// already read into their types.
+#[derive(Default)]
+struct Members<'a> {
+    v: Option<&'a RawValue>,
+    message_type: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+    sequence: Option<&'a RawValue>,
+    conference_id: Option<&'a RawValue>,
+    event: Option<EventSlot>,
+    result: Option<ResultBody<'a>>,
+    error: Option<&'a RawValue>,
+}
+
+/// A reply's result: raw, or already read as a resync's.
+pub(crate) enum ResultBody<'a> {
+    Raw(&'a RawValue),
+    Resync(ResyncResult<'a>),
+}
+
+/// What a resync reply holds: the missed events, or a snapshot.
+#[derive(Deserialize)]
+pub(crate) struct ResyncResult<'a> {
+    #[serde(default)]
+    pub(crate) snapshot: Option<SessionSnapshot>,
+    #[serde(default, borrow)]
+    pub(crate) events: Option<Vec<EventFields<'a>>>,
+}
+
+/// Reads a server message's members in one pass: the event straight into its
+/// type (when its `type` comes first), and a reply's result straight into a
+/// resync's when `is_resync` says its id (read before it) asked for one.
+struct OnePass<'w> {
+    is_resync: &'w dyn Fn(&str) -> bool,
+}
+
+impl<'de> DeserializeSeed<'de> for OnePass<'_> {
+    type Value = Members<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Members<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OnePass<'_> {
+    type Value = Members<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a server message object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+        fn once<T, E: de::Error>(slot: &mut Option<T>, v: T, key: &str) -> Result<(), E> {
+            match slot.replace(v) {
+                None => Ok(()),
+                Some(_) => Err(E::custom(format!("{key} is given twice"))),
+            }
+        }
+        let mut m = Members::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "v" => once(&mut m.v, map.next_value()?, "v")?,
+                "type" => once(&mut m.message_type, map.next_value()?, "type")?,
+                "id" => once(&mut m.id, map.next_value()?, "id")?,
+                "sequence" => once(&mut m.sequence, map.next_value()?, "sequence")?,
+                "conferenceId" => once(&mut m.conference_id, map.next_value()?, "conferenceId")?,
+                "event" => once(&mut m.event, map.next_value()?, "event")?,
+                "error" => once(&mut m.error, map.next_value()?, "error")?,
+                "result" => {
+                    let resync =
+                        m.id.and_then(|r| serde_json::from_str::<Cow<'_, str>>(r.get()).ok())
+                            .is_some_and(|id| (self.is_resync)(&id));
+                    let body = if resync {
+                        ResultBody::Resync(map.next_value()?)
+                    } else {
+                        ResultBody::Raw(map.next_value()?)
+                    };
+                    once(&mut m.result, body, "result")?;
+                }
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// An event's members inside a resync reply's list.
@@ -472,37 +561,52 @@ fn incoming(
     })
 }
 
-/// A server message with a reply's result still raw: what a
-/// [`crate::client::Client`] reads, so each request's result goes straight
-/// into its own types.
+/// A server message as a [`crate::client::Client`] reads it: a reply's
+/// result raw (or, for a resync, already read), so each request's result goes
+/// straight into its own types.
 pub(crate) enum RawServerMessage<'a> {
     Reply {
         id: Option<String>,
-        outcome: Result<&'a RawValue, ErrorBody>,
+        outcome: Result<ResultBody<'a>, ErrorBody>,
     },
     Event(IncomingEvent),
 }
 
 impl<'a> RawServerMessage<'a> {
-    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
+    /// Reads a message; `is_resync` tells which request ids asked for a resync.
+    pub(crate) fn parse(
+        bytes: &'a [u8],
+        is_resync: &dyn Fn(&str) -> bool,
+    ) -> Result<Self, WireError> {
         check_object(bytes)?;
         let text = std::str::from_utf8(bytes).map_err(|e| WireError::NotJson(e.to_string()))?;
-        // One pass when the event reads straight into its type; otherwise
-        // again, with the event raw.
-        match serde_json::from_str::<ServerEnvelope<'a, EventSlot>>(text) {
-            Ok(m) => Self::from_envelope(m, Ok),
+        // One pass when the payloads read straight into their types;
+        // otherwise again, with the payloads raw.
+        let mut de = serde_json::Deserializer::from_str(text);
+        let fast = OnePass { is_resync }
+            .deserialize(&mut de)
+            .and_then(|m| de.end().map(|()| m));
+        let m = match fast {
+            Ok(m) => m,
             Err(_) => {
-                let m: ServerEnvelope<'a, &'a RawValue> =
+                let r: RawMembers<'a> =
                     serde_json::from_str(text).map_err(|e| WireError::NotJson(e.to_string()))?;
-                Self::from_envelope(m, read_event)
+                Members {
+                    v: r.v,
+                    message_type: r.message_type,
+                    id: r.id,
+                    sequence: r.sequence,
+                    conference_id: r.conference_id,
+                    event: r.event.map(read_event).transpose()?,
+                    result: r.result.map(ResultBody::Raw),
+                    error: r.error,
+                }
             }
-        }
+        };
+        Self::from_members(m)
     }
 
-    fn from_envelope<E>(
-        m: ServerEnvelope<'a, E>,
-        read: impl FnOnce(E) -> Result<EventSlot, WireError>,
-    ) -> Result<Self, WireError> {
+    fn from_members(m: Members<'a>) -> Result<Self, WireError> {
         let v =
             m.v.map(|r| serde_json::from_str::<Value>(r.get()).unwrap_or(Value::Null));
         check_version(v.as_ref())?;
@@ -511,14 +615,11 @@ impl<'a> RawServerMessage<'a> {
             .and_then(|r| serde_json::from_str::<Cow<'_, str>>(r.get()).ok())
             .ok_or_else(|| WireError::Invalid("type must be a string".into()))?;
         match &*message_type {
-            "event" => {
-                let slot = m.event.map(read).transpose()?;
-                Ok(RawServerMessage::Event(incoming(
-                    m.sequence,
-                    m.conference_id,
-                    slot,
-                )?))
-            }
+            "event" => Ok(RawServerMessage::Event(incoming(
+                m.sequence,
+                m.conference_id,
+                m.event,
+            )?)),
             "reply" => {
                 let id = match m.id.map(RawValue::get) {
                     None | Some("null") => None,
@@ -528,7 +629,10 @@ impl<'a> RawServerMessage<'a> {
                     ),
                 };
                 let outcome = match (m.result, m.error) {
-                    (Some(r), None) if starts_object(r.get().as_bytes()) => Ok(r),
+                    (Some(ResultBody::Raw(r)), None) if starts_object(r.get().as_bytes()) => {
+                        Ok(ResultBody::Raw(r))
+                    }
+                    (Some(ResultBody::Resync(r)), None) => Ok(ResultBody::Resync(r)),
                     (None, Some(e)) => Err(serde_json::from_str::<ErrorBody>(e.get())
                         .map_err(|e| WireError::Invalid(format!("error: {e}")))?),
                     _ => {
@@ -576,13 +680,16 @@ pub struct IncomingEvent {
 impl ServerMessage {
     /// Reads a server message.
     pub fn parse(bytes: &[u8]) -> Result<ServerMessage, WireError> {
-        Ok(match RawServerMessage::parse(bytes)? {
+        Ok(match RawServerMessage::parse(bytes, &|_| false)? {
             RawServerMessage::Event(e) => ServerMessage::Event(e),
             RawServerMessage::Reply { id, outcome } => ServerMessage::Reply {
                 id,
                 outcome: match outcome {
-                    Ok(raw) => Ok(serde_json::from_str(raw.get())
+                    Ok(ResultBody::Raw(raw)) => Ok(serde_json::from_str(raw.get())
                         .map_err(|e| WireError::Invalid(e.to_string()))?),
+                    Ok(ResultBody::Resync(_)) => {
+                        return Err(WireError::Invalid("unexpected resync result".into()))
+                    }
                     Err(e) => Err(e),
                 },
             },
