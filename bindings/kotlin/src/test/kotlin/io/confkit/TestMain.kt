@@ -143,6 +143,7 @@ fun main(args: Array<String>) {
     ErrorTests.register()
     LifetimeTests.register()
     ConcurrencyTests.register()
+    ReviewTests.register()
     // Always last: nothing may be left alive once everything is closed.
     LifetimeTests.registerFinal()
 
