@@ -98,5 +98,6 @@ RUST_BACKTRACE=0 java -Xss4m -Djna.nosys=true \
     -cp "$BUILD/classes:$JNA_JAR:$KOTLIN_STDLIB" \
     -Djna.library.path="$LIB_DIR" \
     -Dconfkit.header="$ROOT/include/confkit.h" \
+    -Dconfkit.flow="$ROOT/tests/fixtures/wire/flows/bob.flow" \
     -Dconfkit.test.timeout="${CONFKIT_TEST_TIMEOUT:-300}" \
     io.confkit.TestMainKt "$@"

@@ -144,6 +144,8 @@ fun main(args: Array<String>) {
     LifetimeTests.register()
     ConcurrencyTests.register()
     ReviewTests.register()
+    ClientTests.register()
+    ReadmeTests.register()
     // Always last: nothing may be left alive once everything is closed.
     LifetimeTests.registerFinal()
 
