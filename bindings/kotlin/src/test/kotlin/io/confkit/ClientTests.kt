@@ -290,6 +290,62 @@ object ClientTests {
             }
         }
 
+        test("device: every request kind round-trips (fetch, keep-alive, decline, listen, leave, terminate)") {
+            closing { c ->
+                val platform = c.add(Platform())
+                val jwks = platform.jwks()
+                val sessions = listOf("alice", "bob", "carol").map { c.add(platform.openSession(it, it.capitalize())) }
+                val clients = listOf("alice", "bob", "carol").map { name ->
+                    Verifier.fromJwks(jwks).use { v -> c.add(Client(name, v)) }
+                }
+                val (alice, bob, carol) = clients
+                val (aliceS, bobS, carolS) = sessions
+                fun ok(client: Client, session: Session, out: Outgoing): Update.RequestSucceeded {
+                    val r = exchange(client, session, out)
+                    val success = r.filterIsInstance<Update.RequestSucceeded>().singleOrNull()
+                        ?: fail("${out.requestId} did not succeed: ${tokens(r)} ${r.filterIsInstance<Update.RequestFailed>()}")
+                    assertEq(out.requestNumber, success.requestNumber, "reply number")
+                    return success
+                }
+                fun pumpAll() = clients.indices.map { pump(clients[it], sessions[it]) }
+
+                val created = ok(alice, aliceS, alice.createRequest("open-room"))
+                val conf = ConferenceId(jsonObj(created.resultJson).obj("conference").str("id"))
+                val fetched = ok(bob, bobS, bob.fetchRequest("OPEN-ROOM"))
+                assertEq(conf.value, jsonObj(fetched.resultJson).obj("conference").str("id"), "fetch by alias")
+                ok(alice, aliceS, alice.keepAliveRequest())
+                ok(alice, aliceS, alice.joinRequest(conf))
+                ok(alice, aliceS, alice.inviteRequest(conf, listOf(Invitee(ExternalId("bob")), Invitee(ExternalId("carol")))))
+                pumpAll()
+                assertTrue(bob.inbox().single().token == null) { "an unprotected invitation has no token" }
+
+                ok(bob, bobS, bob.declineRequest(conf))
+                ok(carol, carolS, carol.listenRequest(conf))
+                pumpAll()
+                val seen = alice.conference(conf) ?: fail("alice's view")
+                assertEq(ParticipantStatus.DECLINE, seen.participant(ExternalId("bob"))?.status, "bob declined")
+                assertEq(ParticipantType.LISTENER, seen.participant(ExternalId("carol"))?.type, "carol listens")
+
+                ok(carol, carolS, carol.leaveRequest(conf))
+                val carolLeft = pump(carol, carolS)
+                assertTrue(carolLeft.any { it is Update.NoLongerIn }) { "carol is out: ${tokens(carolLeft)}" }
+                assertEq(false, carol.conference(conf)?.joined, "carol's view")
+
+                ok(alice, aliceS, alice.terminateRequest(conf))
+                val ended = pump(alice, aliceS).filterIsInstance<Update.ConferenceEnded>().single()
+                assertEq(EndReason.TERMINATED, ended.reason, "reason")
+                assertEq(conf, ended.conferenceId, "which")
+                assertEq(true, alice.conference(conf)?.ended, "alice's view says ended")
+                pumpAll()
+
+                // A refused request is an update, not an exception: the conference is gone.
+                val refused = exchange(alice, aliceS, alice.joinRequest(conf)).single() as? Update.RequestFailed
+                    ?: fail("refused")
+                assertEq(ConfkitStatus.CONFERENCE_NOT_FOUND, refused.status, "status")
+                assertEq("CONFERENCE_NOT_FOUND", refused.reason, "reason")
+            }
+        }
+
         test("device: the update listener runs on the executor it was given, in order") {
             val flow = Flow.load()
             val ui = namedExecutor("ui-thread")
