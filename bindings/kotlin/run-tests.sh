@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Builds the confkit shared library (debug), compiles the Kotlin binding and its
 # tests in one kotlinc run, and runs the tests on the JVM against
-# target/debug/libconfkit.so.
+# $CARGO_TARGET_DIR/debug/libconfkit.so (default target/debug/).
 #
 #   bindings/kotlin/run-tests.sh [test-name-filter]
 #
 # Needs: cargo, a JDK, kotlinc and JNA (Debian: apt-get install kotlin libjna-java).
 # Without kotlinc the tests are SKIPPED loudly and the script exits 0, unless
 # CONFKIT_REQUIRE_ALL=1, in which case it fails.
-# Environment: JNA_JAR (default /usr/share/java/jna.jar), KOTLIN_STDLIB (found next
+# Environment: CARGO_TARGET_DIR (cargo's, default <repo>/target; a relative one
+# is taken from the repository root, as cargo does when run there), JNA_JAR (default /usr/share/java/jna.jar), KOTLIN_STDLIB (found next
 # to kotlinc by default), CONFKIT_TEST_TIMEOUT (seconds, default 300).
 set -euo pipefail
 
@@ -54,7 +55,12 @@ fi
 
 echo "==> cargo build (debug) in $ROOT"
 (cd "$ROOT" && cargo build --lib)
-LIB_DIR="$ROOT/target/debug"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET_DIR" in
+    /*) ;;
+    *) TARGET_DIR="$ROOT/$TARGET_DIR" ;;
+esac
+LIB_DIR="$TARGET_DIR/debug"
 [ -f "$LIB_DIR/libconfkit.so" ] || [ -f "$LIB_DIR/libconfkit.dylib" ] || {
     echo "error: no libconfkit shared library in $LIB_DIR" >&2
     exit 1
@@ -92,5 +98,6 @@ RUST_BACKTRACE=0 java -Xss4m -Djna.nosys=true \
     -cp "$BUILD/classes:$JNA_JAR:$KOTLIN_STDLIB" \
     -Djna.library.path="$LIB_DIR" \
     -Dconfkit.header="$ROOT/include/confkit.h" \
+    -Dconfkit.flow="$ROOT/tests/fixtures/wire/flows/bob.flow" \
     -Dconfkit.test.timeout="${CONFKIT_TEST_TIMEOUT:-300}" \
     io.confkit.TestMainKt "$@"

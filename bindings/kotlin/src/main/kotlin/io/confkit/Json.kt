@@ -19,6 +19,20 @@ internal object MiniJson {
     fun obj(text: String): Map<String, Any?> =
         parse(text) as? Map<String, Any?> ?: throw IllegalArgumentException("JSON is not an object")
 
+    /**
+     * The text of member [key] of the JSON object [text], exactly as written
+     * (e.g. a request's `result`, handed on without re-encoding), or null when
+     * the object has no such member. Malformed JSON throws IllegalArgumentException.
+     */
+    fun rawMember(text: String, key: String): String? {
+        val p = Parser(text)
+        p.ws()
+        val spans = p.objSpans()
+        p.ws()
+        if (p.i != text.length) p.fail("trailing characters")
+        return spans[key]
+    }
+
     private class Parser(val s: String) {
         var i = 0
 
@@ -64,6 +78,37 @@ internal object MiniJson {
                 i++
                 ws()
                 m[k] = value()
+                ws()
+                if (i >= s.length) fail("unexpected end")
+                when (s[i++]) {
+                    ',' -> {}
+                    '}' -> return m
+                    else -> fail("expected ',' or '}'")
+                }
+            }
+        }
+
+        /** Reads an object, keeping the text of each member's value. */
+        fun objSpans(): Map<String, String> {
+            if (i >= s.length || s[i] != '{') fail("expected an object")
+            val m = LinkedHashMap<String, String>()
+            i++
+            ws()
+            if (i < s.length && s[i] == '}') {
+                i++
+                return m
+            }
+            while (true) {
+                ws()
+                if (i >= s.length || s[i] != '"') fail("expected a key")
+                val k = str()
+                ws()
+                if (i >= s.length || s[i] != ':') fail("expected ':'")
+                i++
+                ws()
+                val start = i
+                value()
+                m[k] = s.substring(start, i)
                 ws()
                 if (i >= s.length) fail("unexpected end")
                 when (s[i++]) {
@@ -133,4 +178,22 @@ internal object MiniJson {
             return t.toLongOrNull() ?: t.toDoubleOrNull() ?: fail("bad number $t")
         }
     }
+}
+
+/**
+ * Keeps tokens out of `toString`: every JSON member whose name ends in
+ * "token" or "Token" gets the value `"<redacted>"`, and anything shaped like a
+ * JWT (three base64url parts, the first starting with `eyJ`) becomes
+ * `<redacted>` too.
+ */
+internal object Redact {
+    const val MARK = "<redacted>"
+
+    private val MEMBER = Regex("(\"[A-Za-z_]*[Tt]oken\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"")
+    private val JWT = Regex("eyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+")
+
+    fun text(s: String): String = JWT.replace(MEMBER.replace(s) { m -> m.groupValues[1] + "\"" + MARK + "\"" }, MARK)
+
+    /** A token field as toString shows it: null, or the mark. */
+    fun token(t: String?): String = if (t == null) "null" else MARK
 }

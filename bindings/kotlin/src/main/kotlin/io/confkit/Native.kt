@@ -13,7 +13,7 @@
 // - const char * (out)     -> Pointer?, decoded as UTF-8 by the caller.
 // - T ** out-params        -> PointerByReference.
 // - uint32_t * / int32_t * -> IntArray(1); uint16_t * -> ShortArray(1);
-//   size_t *               -> SizeTByReference.
+//   uint64_t *             -> LongArray(1); size_t * -> SizeTByReference.
 // - confkit_buffer *       -> Pointer to a BufferStruct.ByValue's memory; the
 //                             same struct is then passed BY VALUE to
 //                             confkit_buffer_free (JNA direct mapping supports
@@ -259,6 +259,125 @@ object ConfkitNative {
     external fun confkit_claims_not_before(claims: Pointer?): Long
     external fun confkit_claims_expires_at(claims: Pointer?): Long
     external fun confkit_claims_free(claims: Pointer?)
+
+    // ----- the device half (ABI 3) -----
+    external fun confkit_client_new(
+        externalId: ByteArray?, externalIdLen: SizeT, verifier: Pointer?, clock: Pointer?,
+        clientOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_free(client: Pointer?)
+    external fun confkit_client_create(
+        client: Pointer, alias: ByteArray?, aliasLen: SizeT, options: ConferenceOptionsStruct?,
+        messageOut: Pointer, requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_fetch(
+        client: Pointer, alias: ByteArray?, aliasLen: SizeT, messageOut: Pointer, requestOut: LongArray?,
+        errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_join(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, token: ByteArray?, tokenLen: SizeT,
+        messageOut: Pointer, requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_listen(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, token: ByteArray?, tokenLen: SizeT,
+        messageOut: Pointer, requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_media_state(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, state: Int,
+        messageOut: Pointer, requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_leave(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, messageOut: Pointer,
+        requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_decline(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, messageOut: Pointer,
+        requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_terminate(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, messageOut: Pointer,
+        requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_invite(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, invitees: Pointer,
+        messageOut: Pointer, requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_kick(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, externalId: ByteArray?,
+        externalIdLen: SizeT, messageOut: Pointer, requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_update_permissions(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, externalId: ByteArray?,
+        externalIdLen: SizeT, permissions: Int, messageOut: Pointer, requestOut: LongArray?,
+        errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_keep_alive(
+        client: Pointer, messageOut: Pointer, requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_resync(
+        client: Pointer, messageOut: Pointer, requestOut: LongArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_receive(
+        client: Pointer, message: ByteArray?, messageLen: SizeT, updatesOut: PointerByReference,
+        errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_last_sequence(client: Pointer?): Long
+    external fun confkit_client_is_stalled(client: Pointer?): Byte
+    external fun confkit_client_may(client: Pointer?, conferenceId: ByteArray?, conferenceIdLen: SizeT, bit: Int): Byte
+    external fun confkit_client_view_count(client: Pointer?): SizeT
+    external fun confkit_client_view_at(
+        client: Pointer, index: SizeT, viewOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_view(
+        client: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, viewOut: PointerByReference,
+        errorOut: PointerByReference?
+    ): Int
+    external fun confkit_client_inbox_len(client: Pointer?): SizeT
+    external fun confkit_client_inbox_at(
+        client: Pointer, index: SizeT, invitationOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_updates_len(updates: Pointer?): SizeT
+    external fun confkit_updates_kind(updates: Pointer?, index: SizeT): Int
+    external fun confkit_updates_conference_id(updates: Pointer?, index: SizeT): Pointer?
+    external fun confkit_updates_external_id(updates: Pointer?, index: SizeT): Pointer?
+    external fun confkit_updates_old_status(updates: Pointer?, index: SizeT): Int
+    external fun confkit_updates_new_status(updates: Pointer?, index: SizeT): Int
+    external fun confkit_updates_permissions(updates: Pointer?, index: SizeT): Int
+    external fun confkit_updates_request_id(updates: Pointer?, index: SizeT): Pointer?
+    external fun confkit_updates_request_number(updates: Pointer?, index: SizeT): Long
+    external fun confkit_updates_error_code(updates: Pointer?, index: SizeT): Int
+    external fun confkit_updates_text(updates: Pointer?, index: SizeT): Pointer?
+    external fun confkit_updates_sequence(updates: Pointer?, index: SizeT): Long
+    external fun confkit_updates_json(updates: Pointer?, index: SizeT): Pointer?
+    external fun confkit_updates_free(updates: Pointer?)
+    external fun confkit_view_conference_id(v: Pointer?): Pointer?
+    external fun confkit_view_alias(v: Pointer?): Pointer?
+    external fun confkit_view_joined(v: Pointer?): Byte
+    external fun confkit_view_ended(v: Pointer?): Byte
+    external fun confkit_view_my_status(v: Pointer?): Int
+    external fun confkit_view_my_permissions(v: Pointer?): Int
+    external fun confkit_view_participant_count(v: Pointer?): SizeT
+    external fun confkit_view_participant_external_id(v: Pointer?, index: SizeT): Pointer?
+    external fun confkit_view_participant_name(v: Pointer?, index: SizeT): Pointer?
+    external fun confkit_view_participant_avatar_url(v: Pointer?, index: SizeT): Pointer?
+    external fun confkit_view_participant_status(v: Pointer?, index: SizeT): Int
+    external fun confkit_view_participant_type(v: Pointer?, index: SizeT): Int
+    external fun confkit_view_participant_permissions(v: Pointer?, index: SizeT): Int
+    external fun confkit_view_free(v: Pointer?)
+    external fun confkit_invitation_conference_id(i: Pointer?): Pointer?
+    external fun confkit_invitation_alias(i: Pointer?): Pointer?
+    external fun confkit_invitation_inviter_id(i: Pointer?): Pointer?
+    external fun confkit_invitation_inviter_name(i: Pointer?): Pointer?
+    external fun confkit_invitation_token(i: Pointer?): Pointer?
+    external fun confkit_invitation_has_permissions(i: Pointer?): Byte
+    external fun confkit_invitation_permissions(i: Pointer?): Int
+    external fun confkit_invitation_free(i: Pointer?)
+    external fun confkit_session_handle_message(
+        session: Pointer, message: ByteArray?, messageLen: SizeT, replyOut: Pointer, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_session_next_message(
+        session: Pointer, messageOut: Pointer, errorOut: PointerByReference?
+    ): Int
 }
 
 /** Thrown when the native library cannot be used (not found, or a different ABI). */

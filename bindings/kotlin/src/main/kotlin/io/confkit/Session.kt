@@ -19,7 +19,18 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
     /** The numeric id the library gave the session. */
     val id: Long = native { N.confkit_session_id(it) }
 
+    /** The listener the library holds now (set only once the library accepted it). */
     @Volatile private var listener: ((Session) -> Unit)? = null
+
+    /**
+     * The listener of each registration key the library holds: a call from the
+     * library runs the listener registered under its own key, never one whose
+     * registration failed or is not finished yet.
+     */
+    private val registrations = ConcurrentHashMap<Long, (Session) -> Unit>()
+    private val listenerLock = Any()
+
+    internal val currentListener: ((Session) -> Unit)? get() = listener
 
     // ----- events -----
 
@@ -54,32 +65,79 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
      */
     fun setListener(listener: ((Session) -> Unit)?) {
         native { p ->
-            if (listener == null) {
-                call { N.confkit_session_set_listener(p, null, null, null, it) }
-                this.listener = null
-            } else {
-                val key = Listeners.add(this)
-                this.listener = listener
-                try {
-                    call {
-                        N.confkit_session_set_listener(p, Listeners.CALLBACK, Pointer(key), Listeners.RELEASE, it)
+            synchronized(listenerLock) {
+                if (listener == null) {
+                    // The library releases the old registration (Listeners.RELEASE drops its key).
+                    call { N.confkit_session_set_listener(p, null, null, null, it) }
+                    this.listener = null
+                } else {
+                    val key = Listeners.add(this)
+                    registrations[key] = listener
+                    try {
+                        call {
+                            N.confkit_session_set_listener(p, Listeners.CALLBACK, Pointer(key), Listeners.RELEASE, it)
+                        }
+                    } catch (e: Throwable) {
+                        // On failure the library does not call release: the registration is still
+                        // ours to drop, and the listener set before stays the one in force.
+                        Listeners.remove(key)
+                        registrations.remove(key)
+                        throw e
                     }
-                } catch (e: Throwable) {
-                    // On failure the library does not call release: the registration is still ours.
-                    Listeners.remove(key)
-                    throw e
+                    this.listener = listener
                 }
             }
         }
     }
 
-    internal fun dispatchListener() {
-        val l = listener ?: return
+    internal fun dispatchListener(key: Long) {
+        val l = registrations[key] ?: return
         try {
             l(this)
         } catch (t: Throwable) {
             Confkit.reportCallbackError(t)
         }
+    }
+
+    internal fun released(key: Long) {
+        registrations.remove(key)
+    }
+
+    // ----- the wire (a device's Client on the other end) -----
+
+    /**
+     * Answers one request message from this session's device (a [Client]'s
+     * [Outgoing.bytes]) and returns the reply's bytes for the device's
+     * [Client.receive]. Every problem with the request is an error reply, not
+     * an exception: this throws only for unusable input (over
+     * `CONFKIT_MAX_MESSAGE_BYTES`, [ConfkitStatus.TOO_LARGE]).
+     */
+    fun handleMessage(message: ByteArray): ByteArray {
+        val reply = BufferOut()
+        native { p ->
+            call { N.confkit_session_handle_message(p, message, SizeT(message.size.toLong()), reply.out, it) }
+        }
+        return reply.take()
+    }
+
+    /**
+     * Takes the session's next event as a wire message for its device, or null
+     * when the queue is empty. It is the same queue [nextEvent] reads: a
+     * session serves either a device over the wire or in-process polling, not
+     * both. Messages handed out stay available to the device's resync for the
+     * platform's retention window.
+     */
+    fun nextMessage(): ByteArray? {
+        val out = BufferOut()
+        native { p -> call { N.confkit_session_next_message(p, out.out, it) } }
+        val bytes = out.take()
+        return if (bytes.isEmpty()) null else bytes
+    }
+
+    /** Takes every queued event as wire messages, oldest first (see [nextMessage]). */
+    fun drainMessages(): List<ByteArray> {
+        val messages = ArrayList<ByteArray>()
+        while (true) messages.add(nextMessage() ?: return messages)
     }
 
     // ----- conferences -----
@@ -141,13 +199,16 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
         return PermissionSet.fromNative(perms[0])
     }
 
-    /** Reports what the media layer saw; returns the participant's new status. */
-    fun report(conferenceId: String, report: MediaReport): ParticipantStatus {
+    /**
+     * Reports what the media layer saw; returns the participant's new status,
+     * or null for a status code this binding does not know (a newer library:
+     * the report was applied all the same, so this never throws for it).
+     */
+    fun report(conferenceId: String, report: MediaReport): ParticipantStatus? {
         val c = conferenceId.utf8()
         val status = IntArray(1)
         native { p -> call { N.confkit_conference_report(p, c.bytes, c.len, report.code, status, it) } }
         return ParticipantStatus.fromCode(status[0])
-            ?: throw ConfkitException(ConfkitStatus.UNKNOWN, "unknown participant status ${status[0]}")
     }
 
     /** Leaves the conference (→ LEFT). */
@@ -218,7 +279,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
 
     override fun toString(): String = "Session(#$id, $externalId${if (isClosed) ", closed" else ""})"
 
-    private companion object {
+    internal companion object {
         fun readInfo(i: Pointer): ConferenceInfo {
             val n = N
             return ConferenceInfo(
@@ -237,14 +298,28 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
             val len = n.confkit_invite_results_len(r).toLong()
             return (0 until len).map { idx ->
                 val i = SizeT(idx)
-                InviteResult(
-                    externalId = n.confkit_invite_results_external_id(r, i).cString() ?: "",
-                    delivery = Delivery.fromCode(n.confkit_invite_results_delivery(r, i)),
-                    sessions = n.confkit_invite_results_sessions(r, i).toLong(),
-                    permissions = PermissionSet.fromNative(n.confkit_invite_results_permissions(r, i))
+                inviteResult(
+                    n.confkit_invite_results_external_id(r, i).cString() ?: "",
+                    n.confkit_invite_results_delivery(r, i),
+                    n.confkit_invite_results_sessions(r, i).toLong(),
+                    n.confkit_invite_results_permissions(r, i)
                 )
             }
         }
+
+        /**
+         * One invite result from what the getters said. Never throws: the
+         * invitations were already sent when it runs (an unknown delivery code
+         * is [Delivery.UNKNOWN] with the raw code kept).
+         */
+        fun inviteResult(externalId: String, deliveryCode: Int, sessions: Long, permissionBits: Int): InviteResult =
+            InviteResult(
+                externalId = externalId,
+                delivery = Delivery.fromCode(deliveryCode),
+                sessions = sessions,
+                permissions = PermissionSet.fromNative(permissionBits),
+                deliveryCode = deliveryCode
+            )
     }
 }
 
@@ -272,12 +347,12 @@ class Conference internal constructor(
     @JvmOverloads
     fun listen(token: String? = ownerToken): PermissionSet = session.listen(id, token)
 
-    fun report(report: MediaReport): ParticipantStatus = session.report(id, report)
-    fun reportConnected(): ParticipantStatus = report(MediaReport.CONNECTED)
-    fun reportMediaTrouble(): ParticipantStatus = report(MediaReport.MEDIA_TROUBLE)
-    fun reportRecovered(): ParticipantStatus = report(MediaReport.RECOVERED)
-    fun reportFailure(): ParticipantStatus = report(MediaReport.FAILURE)
-    fun reportIdle(): ParticipantStatus = report(MediaReport.IDLE)
+    fun report(report: MediaReport): ParticipantStatus? = session.report(id, report)
+    fun reportConnected(): ParticipantStatus? = report(MediaReport.CONNECTED)
+    fun reportMediaTrouble(): ParticipantStatus? = report(MediaReport.MEDIA_TROUBLE)
+    fun reportRecovered(): ParticipantStatus? = report(MediaReport.RECOVERED)
+    fun reportFailure(): ParticipantStatus? = report(MediaReport.FAILURE)
+    fun reportIdle(): ParticipantStatus? = report(MediaReport.IDLE)
 
     fun leave() = session.leave(id)
     fun decline() = session.decline(id)
@@ -324,7 +399,8 @@ internal object Listeners {
     val CALLBACK: ListenerCallback = object : ListenerCallback {
         override fun invoke(userData: Pointer?, sessionId: Long) {
             try {
-                sessions[Pointer.nativeValue(userData)]?.get()?.dispatchListener()
+                val key = Pointer.nativeValue(userData)
+                sessions[key]?.get()?.dispatchListener(key)
             } catch (t: Throwable) {
                 Confkit.reportCallbackError(t)
             }
@@ -335,7 +411,8 @@ internal object Listeners {
     val RELEASE: ReleaseCallback = object : ReleaseCallback {
         override fun invoke(userData: Pointer?) {
             try {
-                sessions.remove(Pointer.nativeValue(userData))
+                val key = Pointer.nativeValue(userData)
+                sessions.remove(key)?.get()?.released(key)
             } catch (t: Throwable) {
                 Confkit.reportCallbackError(t)
             }

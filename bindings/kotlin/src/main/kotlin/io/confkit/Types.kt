@@ -35,8 +35,28 @@ enum class ParticipantStatus(val code: Int) {
     }
 }
 
-/** USER (sends and receives) or LISTENER (receives only). */
-enum class ParticipantType { USER, LISTENER, UNKNOWN }
+/** USER (sends and receives) or LISTENER (receives only); [UNKNOWN] for a type this binding does not know. */
+enum class ParticipantType {
+    USER,
+    LISTENER,
+    UNKNOWN;
+
+    internal companion object {
+        /** `CONFKIT_PARTICIPANT_TYPE_*` (views). */
+        fun fromCode(code: Int): ParticipantType = when (code) {
+            0 -> USER
+            1 -> LISTENER
+            else -> UNKNOWN
+        }
+
+        /** The JSON spelling ("USER", "LISTENER"). */
+        fun fromName(name: String): ParticipantType = when (name) {
+            "USER" -> USER
+            "LISTENER" -> LISTENER
+            else -> UNKNOWN
+        }
+    }
+}
 
 /** What the media layer saw, for [Session.report] (`CONFKIT_REPORT_*`). */
 enum class MediaReport(val code: Int) {
@@ -61,12 +81,20 @@ enum class Delivery(val code: Int) {
     /** Not notified, as asked. */
     NOT_REQUESTED(2),
     /** Already in the conference: no token, nothing sent. */
-    ALREADY_IN_CONFERENCE(3);
+    ALREADY_IN_CONFERENCE(3),
+    /**
+     * A code this binding does not know (a newer library); the raw code is
+     * [InviteResult.deliveryCode]. The library never sends -1.
+     */
+    UNKNOWN(-1);
 
     companion object {
+        /**
+         * The delivery with this code, or [UNKNOWN]. Never throws: the code comes
+         * from an invitation the library already sent.
+         */
         @JvmStatic
-        fun fromCode(code: Int): Delivery = values().firstOrNull { it.code == code }
-            ?: throw ConfkitException(ConfkitStatus.UNKNOWN, code, "unknown delivery code $code")
+        fun fromCode(code: Int): Delivery = values().firstOrNull { it.code == code && it != UNKNOWN } ?: UNKNOWN
     }
 }
 
@@ -139,7 +167,10 @@ data class ConferenceInfo(
 )
 
 /** One user to invite; null [permissions] gives [PermissionSet.DEFAULT]. */
-data class Invitee @JvmOverloads constructor(val externalId: String, val permissions: PermissionSet? = null)
+data class Invitee @JvmOverloads constructor(val externalId: String, val permissions: PermissionSet? = null) {
+    @JvmOverloads
+    constructor(externalId: ExternalId, permissions: PermissionSet? = null) : this(externalId.value, permissions)
+}
 
 /** The outcome for one invitee, in the order of the request. */
 data class InviteResult(
@@ -148,7 +179,9 @@ data class InviteResult(
     /** How many open sessions received the invitation. */
     val sessions: Long,
     /** The invitee's permissions after the invitation. */
-    val permissions: PermissionSet
+    val permissions: PermissionSet,
+    /** The raw `CONFKIT_DELIVERY_*` code (the one [delivery] stands for, also when it is [Delivery.UNKNOWN]). */
+    val deliveryCode: Int = delivery.code
     // No token (ABI 2): an invitee's token reaches the invitee only, in their
     // Event.InvitationReceived (and the app server in REST answers).
 )

@@ -43,6 +43,7 @@ object AbiTests {
             "uint32_t", "int32_t", "confkit_status" -> Integer.TYPE
             "uint64_t", "int64_t" -> java.lang.Long.TYPE
             "uint32_t*", "int32_t*" -> IntArray::class.java
+            "uint64_t*" -> LongArray::class.java
             "size_t*" -> SizeTByReference::class.java
             "uint8_t*" -> ByteArray::class.java
             "char*" -> if (isReturn) Pointer::class.java else fail("char* parameter")
@@ -69,12 +70,13 @@ object AbiTests {
         }
 
         test("abi: a mismatching ABI version is refused with a clear error") {
-            // ABI 1 (token in invite results and from update_permissions) is refused.
-            val e = assertThrows<ConfkitLoadError> { Loader.checkAbi(1) }
+            // ABI 2 (no device half) is refused, and so is a future ABI 4.
+            val e = assertThrows<ConfkitLoadError> { Loader.checkAbi(2) }
             val m = e.message ?: ""
-            assertTrue(m.contains("ABI mismatch") && m.contains("version 1") && m.contains("version 2")) { m }
-            assertThrows<ConfkitLoadError> { Loader.checkAbi(3) }
-            Loader.checkAbi(2)
+            assertTrue(m.contains("ABI mismatch") && m.contains("version 2") && m.contains("version 3")) { m }
+            assertThrows<ConfkitLoadError> { Loader.checkAbi(1) }
+            assertThrows<ConfkitLoadError> { Loader.checkAbi(4) }
+            Loader.checkAbi(3)
         }
 
         test("abi: every header function is bound with the right parameter and return types") {

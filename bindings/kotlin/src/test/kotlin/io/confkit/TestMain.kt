@@ -143,6 +143,9 @@ fun main(args: Array<String>) {
     ErrorTests.register()
     LifetimeTests.register()
     ConcurrencyTests.register()
+    ReviewTests.register()
+    ClientTests.register()
+    ReadmeTests.register()
     // Always last: nothing may be left alive once everything is closed.
     LifetimeTests.registerFinal()
 
