@@ -682,8 +682,8 @@ confkit_status confkit_test_panic(struct confkit_error **error_out);
 /**
  * Creates a client for the user `external_id`, verifying the server's tokens
  * with `verifier` (copied: the verifier may be freed afterwards) on `clock`
- * (NULL: the system clock; a `confkit_clock` is shared, not copied, and must
- * outlive the client).
+ * (NULL: the system clock; a `confkit_clock` is shared: setting it moves
+ * the client's time too, and it may be freed before the client).
  */
 confkit_status confkit_client_new(const uint8_t *external_id,
                                   size_t external_id_len,

@@ -36,5 +36,6 @@ CONFKIT_LIB=target/debug/libconfkit.so python3 bindings/swift/scripts/mirror_tes
 
 step "Kotlin binding tests"
 bash bindings/kotlin/run-tests.sh
+python3 bindings/kotlin/scripts/check_readme.py
 
 step "all tests passed"

@@ -49,8 +49,8 @@ impl From<ClientError> for FfiError {
 
 /// Creates a client for the user `external_id`, verifying the server's tokens
 /// with `verifier` (copied: the verifier may be freed afterwards) on `clock`
-/// (NULL: the system clock; a `confkit_clock` is shared, not copied, and must
-/// outlive the client).
+/// (NULL: the system clock; a `confkit_clock` is shared: setting it moves
+/// the client's time too, and it may be freed before the client).
 #[no_mangle]
 pub unsafe extern "C" fn confkit_client_new(
     external_id: *const u8,
