@@ -266,7 +266,13 @@ fn replay(text: &str) -> Vec<String> {
         match key {
             "#" => continue,
             "me" => me = Some(rest.to_owned()),
-            "now" => now = Some(rest.parse::<u64>().unwrap()),
+            "now" => {
+                assert!(
+                    client.is_none(),
+                    "the clock is set once, before the first message"
+                );
+                now = Some(rest.parse::<u64>().unwrap());
+            }
             "jwks" => jwks = Some(rest.to_owned()),
             "send" | "recv" => {
                 let c = client.get_or_insert_with(|| {
@@ -284,13 +290,16 @@ fn replay(text: &str) -> Vec<String> {
                         ["join", conf, how] => {
                             let conf = ConferenceId::parse(conf).unwrap();
                             let token = match how {
-                                "inbox" => c
-                                    .inbox()
-                                    .iter()
-                                    .rev()
-                                    .find(|i| i.conference_id == conf)
-                                    .and_then(|i| i.token.clone()),
-                                _ => None,
+                                "inbox" => Some(
+                                    c.inbox()
+                                        .iter()
+                                        .rev()
+                                        .find(|i| i.conference_id == conf)
+                                        .and_then(|i| i.token.clone())
+                                        .expect("an invitation with a token in the inbox"),
+                                ),
+                                "none" => None,
+                                _ => panic!("unknown join source in {line:?}"),
                             };
                             c.request(Op::Join {
                                 conference_id: conf.to_string(),

@@ -474,6 +474,12 @@ impl Client {
                         .iter()
                         .map(EventFields::read)
                         .collect::<Result<Vec<_>, _>>()?;
+                    // Every token first: a refused resync changes nothing.
+                    for e in parsed.iter().filter(|e| e.sequence > self.last_sequence) {
+                        if let Some(kind) = &e.kind {
+                            self.event_token(kind, e.conference_id)?;
+                        }
+                    }
                     self.stalled = false;
                     for e in parsed {
                         self.event(e, &mut out)?;
@@ -539,14 +545,7 @@ impl Client {
             return Ok(());
         }
         // Check tokens before changing anything.
-        let verified = match (&kind, e.conference_id) {
-            (EventKind::PermissionsUpdated { token: Some(t), .. }, Some(c))
-            | (EventKind::TokenRefreshed { token: t, .. }, Some(c))
-            | (EventKind::InvitationReceived { token: Some(t), .. }, Some(c)) => {
-                Some(self.verify(t, c)?)
-            }
-            _ => None,
-        };
+        let verified = self.event_token(&kind, e.conference_id)?;
         self.last_sequence = e.sequence;
         let Some(conf) = e.conference_id else {
             return Ok(());
@@ -677,6 +676,22 @@ impl Client {
                 view.is_protected = Some(is_protected);
             }
             EventKind::EventsMissed { .. } => {}
+        }
+    }
+
+    /// The claims of the token an event carries, verified offline.
+    fn event_token(
+        &self,
+        kind: &EventKind,
+        conference: Option<ConferenceId>,
+    ) -> Result<Option<Claims>, ClientError> {
+        match (kind, conference) {
+            (EventKind::PermissionsUpdated { token: Some(t), .. }, Some(c))
+            | (EventKind::TokenRefreshed { token: t, .. }, Some(c))
+            | (EventKind::InvitationReceived { token: Some(t), .. }, Some(c)) => {
+                Ok(Some(self.verify(t, c)?))
+            }
+            _ => Ok(None),
         }
     }
 

@@ -111,12 +111,23 @@ fn request(
     Ok(())
 }
 
-/// The number of a client's request id ("c7" → 7), 0 for any other id.
+/// The number of a client's request id ("c7" → 7), 0 for any other id
+/// ("c07", "c+7" are not the client's).
 fn request_number(id: &str) -> u64 {
     id.strip_prefix('c')
-        .and_then(|n| n.parse().ok())
+        .and_then(|n| n.parse::<u64>().ok())
+        .filter(|n| id.len() == 1 + n.to_string().len())
         .unwrap_or(0)
 }
+
+// The objects are shared between threads by the host: they must be.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<confkit_client>();
+    shared::<confkit_updates>();
+    shared::<confkit_view>();
+    shared::<confkit_invitation>();
+};
 
 /// A request about one conference.
 unsafe fn conference_request(
@@ -1370,6 +1381,12 @@ pub unsafe extern "C" fn confkit_session_handle_message(
             )
         };
         let out = arg_out(reply_out, "reply_out")?;
+        if message_len > MAX_MESSAGE_BYTES {
+            return Err(FfiError::new(
+                ErrorCode::TooLarge,
+                format!("message is {message_len} bytes, more than {MAX_MESSAGE_BYTES}"),
+            ));
+        }
         write_out(out, buffer_from(s.platform.handle_message(s.id, bytes)));
         Ok(())
     })
@@ -1397,4 +1414,18 @@ pub unsafe extern "C" fn confkit_session_next_message(
         write_out(out, buffer_from(bytes));
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_number;
+
+    #[test]
+    fn only_the_clients_own_ids_have_a_number() {
+        assert_eq!(request_number("c7"), 7);
+        assert_eq!(request_number("c1234"), 1234);
+        for other in ["c07", "c+7", "c", "7", "r3", "c7x", "c 7"] {
+            assert_eq!(request_number(other), 0, "{other}");
+        }
+    }
 }

@@ -20,6 +20,7 @@ use crate::permissions::PermissionSet;
 
 /// An event as read: a known kind, or the `type` of one this library does not
 /// know (its members skipped).
+#[derive(Debug)]
 pub(crate) enum EventSlot {
     Known(EventKind),
     Unknown(String),

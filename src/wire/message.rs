@@ -376,22 +376,34 @@ fn head(bytes: &[u8]) -> Result<Head, WireError> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawMembers<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present")]
     v: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "type")]
+    #[serde(default, borrow, deserialize_with = "present", rename = "type")]
     message_type: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present")]
     id: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present")]
     sequence: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present")]
     conference_id: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present")]
     event: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present")]
     result: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present")]
     error: Option<&'a RawValue>,
+}
+
+/// A member as given, `null` included (as the one-pass reader sees it).
+fn present<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<&'a RawValue>, D::Error> {
+    <&'a RawValue>::deserialize(d).map(Some)
+}
+
+/// A server message's event: read, or raw (read only if the message is an
+/// event, so a reply is not refused for a member it does not use).
+enum EventMember<'a> {
+    Read(EventSlot),
+    Raw(&'a RawValue),
 }
 
 /// A server message's members, the event and (for a resync) the result
@@ -403,19 +415,20 @@ struct Members<'a> {
     id: Option<&'a RawValue>,
     sequence: Option<&'a RawValue>,
     conference_id: Option<&'a RawValue>,
-    event: Option<EventSlot>,
+    event: Option<EventMember<'a>>,
     result: Option<ResultBody<'a>>,
     error: Option<&'a RawValue>,
 }
 
 /// A reply's result: raw, or already read as a resync's.
+#[derive(Debug)]
 pub(crate) enum ResultBody<'a> {
     Raw(&'a RawValue),
     Resync(ResyncResult<'a>),
 }
 
 /// What a resync reply holds: the missed events, or a snapshot.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct ResyncResult<'a> {
     #[serde(default)]
     pub(crate) snapshot: Option<SessionSnapshot>,
@@ -460,7 +473,7 @@ impl<'de> Visitor<'de> for OnePass<'_> {
                 "id" => once(&mut m.id, map.next_value()?, "id")?,
                 "sequence" => once(&mut m.sequence, map.next_value()?, "sequence")?,
                 "conferenceId" => once(&mut m.conference_id, map.next_value()?, "conferenceId")?,
-                "event" => once(&mut m.event, map.next_value()?, "event")?,
+                "event" => once(&mut m.event, EventMember::Read(map.next_value()?), "event")?,
                 "error" => once(&mut m.error, map.next_value()?, "error")?,
                 "result" => {
                     let resync =
@@ -483,7 +496,7 @@ impl<'de> Visitor<'de> for OnePass<'_> {
 }
 
 /// An event's members inside a resync reply's list.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EventFields<'a> {
     #[serde(default, borrow)]
@@ -564,6 +577,7 @@ fn incoming(
 /// A server message as a [`crate::client::Client`] reads it: a reply's
 /// result raw (or, for a resync, already read), so each request's result goes
 /// straight into its own types.
+#[derive(Debug)]
 pub(crate) enum RawServerMessage<'a> {
     Reply {
         id: Option<String>,
@@ -578,32 +592,39 @@ impl<'a> RawServerMessage<'a> {
         bytes: &'a [u8],
         is_resync: &dyn Fn(&str) -> bool,
     ) -> Result<Self, WireError> {
-        check_object(bytes)?;
-        let text = std::str::from_utf8(bytes).map_err(|e| WireError::NotJson(e.to_string()))?;
+        let text = Self::text(bytes)?;
         // One pass when the payloads read straight into their types;
-        // otherwise again, with the payloads raw.
+        // otherwise again, with the payloads raw. Both give the same answer.
+        match Self::one_pass(text, is_resync) {
+            Some(m) => Self::from_members(m),
+            None => Self::general(text),
+        }
+    }
+
+    fn text(bytes: &'a [u8]) -> Result<&'a str, WireError> {
+        check_object(bytes)?;
+        std::str::from_utf8(bytes).map_err(|e| WireError::NotJson(e.to_string()))
+    }
+
+    fn one_pass(text: &'a str, is_resync: &dyn Fn(&str) -> bool) -> Option<Members<'a>> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let fast = OnePass { is_resync }
-            .deserialize(&mut de)
-            .and_then(|m| de.end().map(|()| m));
-        let m = match fast {
-            Ok(m) => m,
-            Err(_) => {
-                let r: RawMembers<'a> =
-                    serde_json::from_str(text).map_err(|e| WireError::NotJson(e.to_string()))?;
-                Members {
-                    v: r.v,
-                    message_type: r.message_type,
-                    id: r.id,
-                    sequence: r.sequence,
-                    conference_id: r.conference_id,
-                    event: r.event.map(read_event).transpose()?,
-                    result: r.result.map(ResultBody::Raw),
-                    error: r.error,
-                }
-            }
-        };
-        Self::from_members(m)
+        let m = OnePass { is_resync }.deserialize(&mut de).ok()?;
+        de.end().ok().map(|()| m)
+    }
+
+    fn general(text: &'a str) -> Result<Self, WireError> {
+        let r: RawMembers<'a> =
+            serde_json::from_str(text).map_err(|e| WireError::NotJson(e.to_string()))?;
+        Self::from_members(Members {
+            v: r.v,
+            message_type: r.message_type,
+            id: r.id,
+            sequence: r.sequence,
+            conference_id: r.conference_id,
+            event: r.event.map(EventMember::Raw),
+            result: r.result.map(ResultBody::Raw),
+            error: r.error,
+        })
     }
 
     fn from_members(m: Members<'a>) -> Result<Self, WireError> {
@@ -615,11 +636,18 @@ impl<'a> RawServerMessage<'a> {
             .and_then(|r| serde_json::from_str::<Cow<'_, str>>(r.get()).ok())
             .ok_or_else(|| WireError::Invalid("type must be a string".into()))?;
         match &*message_type {
-            "event" => Ok(RawServerMessage::Event(incoming(
-                m.sequence,
-                m.conference_id,
-                m.event,
-            )?)),
+            "event" => {
+                let event = match m.event {
+                    Some(EventMember::Read(slot)) => Some(slot),
+                    Some(EventMember::Raw(raw)) => Some(read_event(raw)?),
+                    None => None,
+                };
+                Ok(RawServerMessage::Event(incoming(
+                    m.sequence,
+                    m.conference_id,
+                    event,
+                )?))
+            }
             "reply" => {
                 let id = match m.id.map(RawValue::get) {
                     None | Some("null") => None,
@@ -784,5 +812,120 @@ fn check_version(v: Option<&Value>) -> Result<(), WireError> {
         None => Err(WireError::UnsupportedVersion {
             found: VersionSeen::Missing,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: [&str; 10] = [
+        include_str!("../../tests/fixtures/wire/server/01-reply-join.json"),
+        include_str!("../../tests/fixtures/wire/server/02-reply-invite.json"),
+        include_str!("../../tests/fixtures/wire/server/03-reply-error.json"),
+        include_str!("../../tests/fixtures/wire/server/04-reply-error-no-id.json"),
+        include_str!("../../tests/fixtures/wire/server/05-event-participant-updated.json"),
+        include_str!("../../tests/fixtures/wire/server/06-event-invitation.json"),
+        include_str!("../../tests/fixtures/wire/server/07-event-events-missed.json"),
+        include_str!("../../tests/fixtures/wire/server/08-event-unknown-type.json"),
+        include_str!("../../tests/fixtures/wire/server/09-reply-resync-events.json"),
+        include_str!("../../tests/fixtures/wire/server/10-reply-resync-snapshot.json"),
+    ];
+
+    /// Each fixture, and variants of it a peer could send.
+    fn messages() -> Vec<String> {
+        let mut out = Vec::new();
+        for f in FIXTURES {
+            let f = f.trim();
+            let inner = &f[1..f.len() - 1];
+            let with = |extra: &str| format!("{{{extra},{inner}}}");
+            out.push(f.to_owned());
+            for extra in [
+                r#""error":null"#,
+                r#""result":null"#,
+                r#""event":5"#,
+                r#""event":{}"#,
+                r#""event":null"#,
+                r#""id":null"#,
+                r#""type":"reply""#,
+                r#""future":{"a":[1,2,{"b":null}]}"#,
+                r#""\u0074ype":"event""#,
+                r#""v":2"#,
+            ] {
+                out.push(with(extra));
+            }
+            out.push(format!("{f} trailing"));
+            out.push(f.replace(r#""type":"#, r#""kind":"#));
+            // The members in reverse order (the event's `type` no longer first).
+            if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(f) {
+                let members: Vec<String> = map
+                    .iter()
+                    .rev()
+                    .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), v))
+                    .collect();
+                out.push(format!("{{{}}}", members.join(",")));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_one_pass_reader_and_the_general_one_agree() {
+        let mut read_in_one_pass = 0;
+        for m in messages() {
+            let fast =
+                RawServerMessage::one_pass(&m, &|_| false).map(RawServerMessage::from_members);
+            let general = RawServerMessage::general(&m);
+            if let Some(fast) = fast {
+                read_in_one_pass += 1;
+                assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{m}");
+            }
+            let parsed = RawServerMessage::parse(m.as_bytes(), &|_| false);
+            assert_eq!(format!("{parsed:?}"), format!("{general:?}"), "{m}");
+        }
+        assert!(read_in_one_pass > 40, "{read_in_one_pass}");
+    }
+
+    #[test]
+    fn a_reply_is_not_refused_for_a_member_it_does_not_use() {
+        for f in FIXTURES.iter().filter(|f| f.contains(r#""type":"reply""#)) {
+            let f = f.trim();
+            let odd = format!("{{\"event\":5,{}", &f[1..]);
+            let want = format!("{:?}", RawServerMessage::parse(f.as_bytes(), &|_| false));
+            let got = format!("{:?}", RawServerMessage::parse(odd.as_bytes(), &|_| false));
+            assert!(want.starts_with("Ok("), "{want}");
+            assert_eq!(got, want, "{odd}");
+        }
+    }
+
+    /// A reply's raw result as a resync's, when it reads as one (what the
+    /// client does with a raw result for a resync).
+    fn as_resync(r: Result<RawServerMessage<'_>, WireError>) -> String {
+        let r = r.map(|r| match r {
+            RawServerMessage::Reply {
+                id,
+                outcome: Ok(ResultBody::Raw(raw)),
+            } => match serde_json::from_str::<ResyncResult<'_>>(raw.get()) {
+                Ok(r) => RawServerMessage::Reply {
+                    id,
+                    outcome: Ok(ResultBody::Resync(r)),
+                },
+                Err(_) => RawServerMessage::Reply {
+                    id,
+                    outcome: Ok(ResultBody::Raw(raw)),
+                },
+            },
+            other => other,
+        });
+        format!("{r:?}")
+    }
+
+    #[test]
+    fn a_resync_result_read_in_one_pass_is_the_one_read_raw() {
+        for m in messages() {
+            let typed = RawServerMessage::parse(m.as_bytes(), &|_| true);
+            let general = RawServerMessage::general(&m);
+            assert_eq!(as_resync(typed), as_resync(general), "{m}");
+        }
     }
 }

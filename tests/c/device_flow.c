@@ -435,14 +435,16 @@ static void misuse(void) {
     CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT, confkit_client_receive(NULL, STR("{}"), &u, ERR));
     CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT, confkit_client_receive(c, NULL, 5, &u, ERR));
     CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT, confkit_client_receive(c, STR("{}"), NULL, ERR));
-    CHECK_ST(CONFKIT_STATUS_INVALID_ARGUMENT, confkit_client_receive(c, STR("not json"), &u, ERR));
-    CHECK_ST(CONFKIT_STATUS_INVALID_ARGUMENT, confkit_client_receive(c, STR("{\"v\":1,\"type\":\"ev"), &u, ERR));
-    CHECK_ST(CONFKIT_STATUS_INVALID_ARGUMENT,
-             confkit_client_receive(c, STR("{\"v\":2,\"type\":\"event\",\"sequence\":1}"), &u, ERR));
-    CHECK_ST(CONFKIT_STATUS_INVALID_ARGUMENT,
-             confkit_client_receive(c, STR("{\"v\":1,\"type\":\"teleport\"}"), &u, ERR));
-    CHECK_ST(CONFKIT_STATUS_INVALID_ARGUMENT,
-             confkit_client_receive(c, (const uint8_t *)"{\"v\":1,\"type\":\"\xff\"}", 19, &u, ERR));
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "not a JSON object",
+                 confkit_client_receive(c, STR("not json"), &u, ERR));
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "EOF",
+                 confkit_client_receive(c, STR("{\"v\":1,\"type\":\"ev"), &u, ERR));
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "version 2 is not supported",
+                 confkit_client_receive(c, STR("{\"v\":2,\"type\":\"event\",\"sequence\":1}"), &u, ERR));
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "unknown message type",
+                 confkit_client_receive(c, STR("{\"v\":1,\"type\":\"teleport\"}"), &u, ERR));
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "utf-8",
+                 confkit_client_receive(c, STR("{\"v\":1,\"type\":\"\xff\"}"), &u, ERR));
     size_t big_len = CONFKIT_MAX_MESSAGE_BYTES + 1;
     uint8_t *big = malloc(big_len);
     CHECK(big != NULL);
@@ -503,6 +505,13 @@ static void misuse(void) {
              confkit_session_handle_message(s, STR("{}"), NULL, ERR));
     CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT, confkit_session_handle_message(s, NULL, 3, &reply, ERR));
     CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT, confkit_session_next_message(s, NULL, ERR));
+    size_t huge_len = CONFKIT_MAX_MESSAGE_BYTES + 1;
+    uint8_t *huge = calloc(huge_len, 1);
+    CHECK(huge != NULL);
+    reply = (confkit_buffer){(uint8_t *)1, 3};
+    CHECK_ST(CONFKIT_STATUS_TOO_LARGE, confkit_session_handle_message(s, huge, huge_len, &reply, ERR));
+    CHECK(reply.data == (uint8_t *)1 && reply.len == 3);
+    free(huge);
     CHECK_OK(confkit_session_handle_message(s, (const uint8_t *)"\xff\xfe", 2, &reply, ERR));
     u = NULL;
     CHECK_OK(confkit_client_receive(c, reply.data, reply.len, &u, ERR));

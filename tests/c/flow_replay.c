@@ -156,6 +156,7 @@ int main(void) {
         if (strncmp(line, "me ", 3) == 0) {
             me = dup_str(rest);
         } else if (strncmp(line, "now ", 4) == 0) {
+            CHECK(c == NULL); /* the clock is set once, before the first message */
             now = strtoull(rest, NULL, 10);
         } else if (strncmp(line, "jwks ", 5) == 0) {
             CHECK_OK(confkit_verifier_from_jwks(SV(rest), &verifier, ERR));
@@ -172,6 +173,7 @@ int main(void) {
                     CHECK_OK(confkit_client_resync(c, &req, NULL, ERR));
                 } else if (sscanf(rest, "join %63s %31s", conf, how) == 2) {
                     char *token = strcmp(how, "inbox") == 0 ? inbox_token(c, conf) : NULL;
+                    CHECK(token != NULL || strcmp(how, "none") == 0);
                     if (token) {
                         CHECK_OK(confkit_client_join(c, SV(conf), SV(token), &req, NULL, ERR));
                     } else {

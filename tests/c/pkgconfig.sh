@@ -7,12 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET=${CARGO_TARGET_DIR:-target}
+case "$TARGET" in /*) ;; *) TARGET=$PWD/$TARGET ;; esac
 PREFIX=$TARGET/pkgconfig-prefix
 OUT=$TARGET/pkgconfig-examples
 rm -rf "$PREFIX" "$OUT"
 mkdir -p "$OUT"
 CONFKIT_PROFILE=debug bash scripts/install.sh "$PREFIX"
-export PKG_CONFIG_PATH=$PWD/$PREFIX/lib/pkgconfig
+export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
 pkg-config --exists confkit
 LIBDIR=$(pkg-config --variable=libdir confkit)
 for src in examples/c/*.c; do

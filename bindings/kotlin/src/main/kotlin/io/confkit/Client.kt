@@ -131,8 +131,8 @@ data class Invitation(
  * @param verifier the keys to verify the server's tokens with, e.g.
  *   `Verifier.fromJwks(jwksFromTheAppServer)`. Copied: it may be closed afterwards.
  * @param clock a [ManualClock] to check token times against, or null for the
- *   system clock. The C ABI requires it to outlive the client: keep it open
- *   while the client is used.
+ *   system clock. Shared with the client (setting it moves the client's time
+ *   too); it may be closed before the client.
  */
 class Client @JvmOverloads constructor(
     val externalId: ExternalId,
@@ -314,9 +314,11 @@ class Client @JvmOverloads constructor(
      *   `ContextCompat.getMainExecutor(context)` for the main thread; a
      *   single-thread executor for a worker). With a direct executor
      *   (`Executor { it.run() }`) the listener runs on a thread that called
-     *   [receive], before that call returns, after the native call and with no
-     *   confkit lock held, so it may call the client back (receive, views,
-     *   requests, even [close]).
+     *   [receive], after the native call and with no confkit lock held, so it
+     *   may call the client back (receive, views, requests, even [close]). When
+     *   another thread is already delivering (several threads call [receive],
+     *   or the listener itself calls it), that delivery hands the batch over
+     *   instead, so a [receive] may return before its batch was delivered.
      * - **Order**: batches are delivered one at a time, in the order the client
      *   applied them (also when several threads call [receive], and also with a
      *   multi-threaded executor): at most one delivery task of this client runs
