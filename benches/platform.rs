@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use confkit::platform::rest::RestResponse;
 use confkit::platform::{ConferenceOptions, Listener, PlatformConfig};
+use confkit::token::{KeyRing, Validation, VerifiedTokens};
 use confkit::{
     Claims, ConferenceId, ExternalId, KeyId, LifecycleEvent, ManualClock, ParticipantInfo,
     Permission, PermissionSet, Platform, SessionId, SigningKey,
@@ -744,6 +745,74 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
+/// The protected 1,000-session join storm against the unprotected one,
+/// interleaved round by round (`CONFKIT_BENCH_ONLY=storm`). The protected
+/// one presents tokens the platform minted, which its cache of verified
+/// tokens holds.
+fn join_storm_ratio() {
+    let mut ratios = Vec::new();
+    let (mut u, mut pr) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        let a = rounds(
+            1,
+            || storm_unprotected(1_000),
+            |s| {
+                s.run();
+                s
+            },
+        );
+        let b = rounds(
+            1,
+            || storm_protected(1_000),
+            |s| {
+                s.run();
+                s
+            },
+        );
+        ratios.push(b.cpu / a.cpu);
+        u.push(a);
+        pr.push(b);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!();
+    println!(
+        "join storm, 1,000 sessions ({}), 9 interleaved rounds",
+        cpu_model()
+    );
+    println!("  unprotected: {:.1} ms", median_timing(&u).cpu * 1e3);
+    println!(
+        "  protected (tokens cached at mint): {:.1} ms",
+        median_timing(&pr).cpu * 1e3
+    );
+    println!(
+        "  protected / unprotected: {:.2} (median of per-round ratios; target <= 1.15)",
+        ratios[4]
+    );
+    // Memory: the heap the cache holds per token (10,000 real tokens).
+    let s = storm_protected(10_000);
+    let tokens: Vec<String> = s.tokens.iter().flatten().cloned().collect();
+    let ring = KeyRing::from_jwks(&s.p.jwks()).expect("ring");
+    let claims: Vec<Claims> = tokens
+        .iter()
+        .map(|t| {
+            ring.verify(t, &Validation::any_conference(s.p.now()))
+                .expect("verify")
+        })
+        .collect();
+    let kid = KeyId::new("k").expect("kid");
+    let before = heap_bytes();
+    let cache = VerifiedTokens::new(10_000);
+    for (t, c) in tokens.iter().zip(claims) {
+        cache.insert(t, &kid, Arc::new(c));
+    }
+    let per = (heap_bytes() - before) as f64 / cache.len() as f64;
+    println!(
+        "  memory per cached token: {per:.0} B (the token itself is {} B)",
+        tokens[0].len()
+    );
+    drop(black_box(cache));
+}
+
 fn manual_pass() {
     println!();
     println!("manual pass (medians of N rounds) ...");
@@ -876,6 +945,10 @@ fn main() {
         }
         Ok("summary") => {
             manual_pass();
+            return;
+        }
+        Ok("storm") => {
+            join_storm_ratio();
             return;
         }
         _ => {}

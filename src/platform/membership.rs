@@ -41,7 +41,7 @@ impl Platform {
         // session, conference, token.
         let verified = token.map(|t| {
             let v = Validation::new(self.monotonic_now(), id).with_leeway(self.config.leeway_secs);
-            self.ring.read().verify(t, &v)
+            self.ring.read().verify_cached(&self.verified, t, &v)
         });
         self.run(|st, out, now| {
             let info = st.session(sid)?.info.clone();

@@ -142,6 +142,13 @@ pub struct PlatformConfig {
     /// keeps, so a device that lost some can get them again
     /// ([`Platform::resync`]); beyond that it gets a snapshot. Default 256.
     pub event_retention: usize,
+    /// How many verified tokens the platform remembers, so that a token
+    /// presented again (a rejoin, a listen after a join, a reconnect) is not
+    /// verified again: its time, conference and revocation are still checked
+    /// each time. Tokens the platform signs are remembered too; the least
+    /// recently used go first. Default
+    /// [`crate::token::DEFAULT_VERIFIED_TOKENS`]; 0 turns the cache off.
+    pub verified_tokens: usize,
 }
 
 impl Default for PlatformConfig {
@@ -155,6 +162,7 @@ impl Default for PlatformConfig {
             max_queued_events: DEFAULT_MAX_QUEUED_EVENTS,
             event_retention: DEFAULT_EVENT_RETENTION,
             session_idle_secs: DEFAULT_SESSION_IDLE_SECS,
+            verified_tokens: crate::token::DEFAULT_VERIFIED_TOKENS,
         }
     }
 }
@@ -493,6 +501,8 @@ pub struct Platform {
     config: PlatformConfig,
     key: SigningKey,
     ring: RwLock<KeyRing>,
+    /// Tokens whose signature verified or that this platform signed.
+    verified: crate::token::VerifiedTokens,
     clock: Arc<dyn Clock>,
     /// The latest time the clock has shown (see `monotonic_now`).
     high_water: std::sync::atomic::AtomicU64,
@@ -525,6 +535,7 @@ impl Platform {
         Platform {
             key,
             ring: RwLock::new(ring),
+            verified: crate::token::VerifiedTokens::new(config.verified_tokens),
             clock,
             high_water: std::sync::atomic::AtomicU64::new(0),
             state: Mutex::new(State {
@@ -592,6 +603,25 @@ impl Platform {
         self.ring.write().insert(kid, key)
     }
 
+    /// Stops trusting a verifying key (one added with
+    /// [`Platform::add_verifying_key`]; the platform's own signing key stays):
+    /// tokens it signed no longer verify, cached or not. Whether it was there.
+    pub fn remove_verifying_key(&self, kid: &str) -> bool {
+        if kid == self.key.kid().as_str() {
+            return false;
+        }
+        let removed = self.ring.write().remove(kid);
+        self.verified.forget_key(kid);
+        removed
+    }
+
+    /// How many verified tokens are cached (at most
+    /// [`PlatformConfig::verified_tokens`]).
+    #[must_use]
+    pub fn cached_tokens(&self) -> usize {
+        self.verified.len()
+    }
+
     /// Revokes one token by its id (`jti`): it no longer admits anyone to any
     /// conference of this platform. Remembered for the longest token lifetime
     /// in use (plus leeway), after which any token with that id has expired.
@@ -641,9 +671,12 @@ impl Platform {
                 expires_at: claims.expires_at,
                 permissions: r.permissions,
             };
+            let token = self.key.mint(&claims);
+            self.verified
+                .insert(&token, self.key.kid(), Arc::new(claims));
             minter.ready.push(Some(Presigned {
                 conference: r.conference,
-                token: self.key.mint(&claims),
+                token,
                 subject: r.subject,
                 permissions: r.permissions,
                 record,
@@ -716,7 +749,10 @@ impl Platform {
             expires_at: claims.expires_at,
             permissions: perms,
         };
-        (self.key.mint(&claims), record)
+        let token = self.key.mint(&claims);
+        self.verified
+            .insert(&token, self.key.kid(), Arc::new(claims));
+        (token, record)
     }
 }
 

@@ -1,11 +1,13 @@
 //! Signing keys, the verifying key ring and JWK sets.
 
 use std::fmt;
+use std::sync::Arc;
 
 use ed25519_dalek::VerifyingKey;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
+use super::cache::VerifiedTokens;
 use super::claims::{Claims, Validation};
 use super::jws::{self, b64_encode};
 use super::{Segment, TokenError};
@@ -243,6 +245,39 @@ impl KeyRing {
                 .ok_or_else(|| TokenError::UnknownKeyId(kid.chars().take(128).collect()))
         })?;
         let claims = Claims::from_json(&payload)?;
+        validation.check(&claims)?;
+        Ok(claims)
+    }
+
+    /// As [`KeyRing::verify`], remembering tokens whose signature verified in
+    /// `cache`: verifying one again costs a lookup plus the claim checks
+    /// (time, conference, revocations). Whoever removes or replaces a key of
+    /// the ring calls [`VerifiedTokens::forget_key`] on the cache.
+    pub fn verify_cached(
+        &self,
+        cache: &VerifiedTokens,
+        token: &str,
+        validation: &Validation<'_>,
+    ) -> Result<Arc<Claims>, TokenError> {
+        if let Some(claims) = cache.get(token) {
+            validation.check(&claims)?;
+            return Ok(claims);
+        }
+        let mut signer = None;
+        let (_, payload) = jws::verify(token, |h| {
+            let kid = h.kid.as_deref().ok_or(TokenError::MissingKeyId)?;
+            let (kid, key) = self
+                .keys
+                .iter()
+                .find(|(k, _)| k.as_str() == kid)
+                .ok_or_else(|| TokenError::UnknownKeyId(kid.chars().take(128).collect()))?;
+            signer = Some(kid.clone());
+            Ok(key)
+        })?;
+        let claims = Arc::new(Claims::from_json(&payload)?);
+        if let Some(kid) = &signer {
+            cache.insert(token, kid, Arc::clone(&claims));
+        }
         validation.check(&claims)?;
         Ok(claims)
     }

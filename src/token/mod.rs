@@ -4,12 +4,15 @@
 //! - [`keys`]: signing keys with a key id, a verifying key ring, JWK sets.
 //! - [`claims`]: the claims confkit puts in a token and their validation.
 //! - [`revocation`]: revoked token ids and per-subject revocation times.
+//! - [`cache`]: tokens already verified, so a second verify is a lookup.
 
+pub mod cache;
 pub mod claims;
 pub mod jws;
 pub mod keys;
 pub mod revocation;
 
+pub use cache::{VerifiedTokens, DEFAULT_VERIFIED_TOKENS};
 pub use claims::{Claims, Validation, DEFAULT_LEEWAY_SECS, DEFAULT_TOKEN_TTL_SECS};
 pub use jws::MAX_TOKEN_BYTES;
 pub use keys::{JwkSet, KeyError, KeyId, KeyRing, SigningKey};
