@@ -528,7 +528,7 @@ impl Client {
             self.last_sequence = e.sequence;
             out.push(Update::Skipped {
                 sequence: e.sequence,
-                type_name: e.type_name,
+                type_name: e.type_name.into_owned(),
             });
             return Ok(());
         };

@@ -562,8 +562,8 @@ fn incoming(
         }
     };
     let (type_name, kind) = match event {
-        Some(EventSlot::Known(kind)) => (kind.type_name().to_owned(), Some(kind)),
-        Some(EventSlot::Unknown(t)) => (t, None),
+        Some(EventSlot::Known(kind)) => (Cow::Borrowed(kind.type_name()), Some(kind)),
+        Some(EventSlot::Unknown(t)) => (Cow::Owned(t), None),
         None => return Err(WireError::Invalid("event must be an object".into())),
     };
     Ok(IncomingEvent {
@@ -700,7 +700,7 @@ pub struct IncomingEvent {
     /// The conference it is about (absent for `eventsMissed`).
     pub conference_id: Option<ConferenceId>,
     /// The `type` of the event.
-    pub type_name: String,
+    pub type_name: Cow<'static, str>,
     /// The event, if this library knows its type.
     pub kind: Option<EventKind>,
 }
