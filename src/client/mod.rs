@@ -241,6 +241,9 @@ pub struct ConferenceView {
     /// Everyone visible, by external ID. LEFT, KICKED and DECLINE stay.
     pub participants: BTreeMap<ExternalId, ParticipantView>,
     token: Option<Claims>,
+    /// The sequence number of the event that brought `token` (a roster as
+    /// of an earlier event holds an older token).
+    token_seq: u64,
     /// Events up to this sequence number are already in the roster.
     covered_to: u64,
     /// The request whose reply brought that roster (of two rosters as of the
@@ -264,6 +267,7 @@ impl ConferenceView {
             my_permissions: PermissionSet::EMPTY,
             participants: BTreeMap::new(),
             token: None,
+            token_seq: 0,
             covered_to: 0,
             covered_by: 0,
             has_roster: false,
@@ -615,8 +619,9 @@ impl Client {
             }
             EventKind::PermissionsUpdated { permissions, .. } => {
                 view.my_permissions = permissions;
-                if let Some(claims) = verified {
+                if let Some(claims) = verified.filter(|_| sequence > view.token_seq) {
                     view.token = Some(claims);
+                    view.token_seq = sequence;
                 }
                 out.push(Update::MyPermissionsChanged {
                     conference_id: conf,
@@ -624,8 +629,9 @@ impl Client {
                 });
             }
             EventKind::TokenRefreshed { .. } => {
-                if let Some(claims) = verified {
+                if let Some(claims) = verified.filter(|_| sequence > view.token_seq) {
                     view.token = Some(claims);
+                    view.token_seq = sequence;
                 }
             }
             EventKind::InvitationReceived {
@@ -755,14 +761,14 @@ impl Client {
         view.is_protected = Some(roster.is_protected);
         view.covered_to = as_of;
         view.has_roster = true;
-        // The newest token wins, from whichever message it came.
+        // The newest token wins, from whichever message it came: the
+        // roster's, unless an event after the roster brought one (tokens
+        // issued within one second expire together, so their expiry cannot
+        // tell which is newer).
         if let Some(t) = token {
-            if view
-                .token
-                .as_ref()
-                .map_or(true, |c| c.expires_at <= t.expires_at)
-            {
+            if view.token_seq <= as_of {
                 view.token = Some(t);
+                view.token_seq = as_of;
             }
         }
         if me_newer {
