@@ -293,6 +293,9 @@ pub struct Client {
     next_id: u64,
     last_sequence: u64,
     stalled: bool,
+    /// A message was refused for its token: the missed events would bring
+    /// it again, so the next resync asks for a snapshot.
+    refused_token: bool,
     conferences: BTreeMap<ConferenceId, ConferenceView>,
     inbox: Vec<Invitation>,
     /// Requests waiting for their reply: what they were, and their number.
@@ -319,6 +322,7 @@ impl Client {
             next_id: 1,
             last_sequence: 0,
             stalled: false,
+            refused_token: false,
             conferences: BTreeMap::new(),
             inbox: Vec::new(),
             pending: HashMap::new(),
@@ -346,10 +350,14 @@ impl Client {
     /// The resync request to send after a [`Update::Gap`] (or a reconnect).
     /// It asks for a snapshot when a roster may be missing: the client is in
     /// a conference whose roster (the reply to its join) never arrived, or
-    /// waits for the reply to a join or listen.
+    /// waits for the reply to a join or listen; or an event was refused for
+    /// its token (the missed events would bring it again: an invitation
+    /// whose token expired before the phone read it must not block the
+    /// stream).
     pub fn resync_request(&mut self) -> Outgoing {
         let last_sequence = self.last_sequence;
-        let snapshot = self.pending.values().any(|(k, _)| *k == Pending::Enter)
+        let snapshot = self.refused_token
+            || self.pending.values().any(|(k, _)| *k == Pending::Enter)
             || self.conferences.values().any(|v| v.joined && !v.has_roster);
         self.request(Op::Resync {
             last_sequence,
@@ -481,7 +489,10 @@ impl Client {
                     // Every token first: a refused resync changes nothing.
                     for e in parsed.iter().filter(|e| e.sequence > self.last_sequence) {
                         if let Some(kind) = &e.kind {
-                            self.event_token(kind, e.conference_id)?;
+                            if let Err(err) = self.event_token(kind, e.conference_id) {
+                                self.refused_token = true;
+                                return Err(err);
+                            }
                         }
                     }
                     self.stalled = false;
@@ -548,8 +559,15 @@ impl Client {
             });
             return Ok(());
         }
-        // Check tokens before changing anything.
-        let verified = self.event_token(&kind, e.conference_id)?;
+        // Check tokens before changing anything (but remember that one was
+        // refused: see `resync_request`).
+        let verified = match self.event_token(&kind, e.conference_id) {
+            Ok(v) => v,
+            Err(err) => {
+                self.refused_token = true;
+                return Err(err);
+            }
+        };
         self.last_sequence = e.sequence;
         let Some(conf) = e.conference_id else {
             return Ok(());
@@ -825,6 +843,7 @@ impl Client {
             self.replace_conference(roster, token, (snapshot.as_of_sequence, number), out);
         }
         self.last_sequence = snapshot.as_of_sequence;
+        self.refused_token = false;
         self.stalled = false;
         // The snapshot covers every join sent before it was asked for (one
         // sent after it still needs its own roster).
