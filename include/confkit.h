@@ -1016,6 +1016,14 @@ int32_t confkit_view_my_status(const struct confkit_view *v);
 uint32_t confkit_view_my_permissions(const struct confkit_view *v);
 
 /**
+ * The newest token verified for this conference (from a join's roster, a
+ * snapshot, a permission update or a refresh): the one to join with again;
+ * NULL when none (unprotected conferences; invitations' tokens are in the
+ * inbox).
+ */
+const char *confkit_view_token(const struct confkit_view *v);
+
+/**
  * How many participants the view holds (LEFT, KICKED and DECLINE included).
  */
 size_t confkit_view_participant_count(const struct confkit_view *v);

@@ -223,6 +223,13 @@ pub enum ClientError {
     Reply(String),
 }
 
+/// A token verified offline, and its text.
+#[derive(Debug, Clone, PartialEq)]
+struct Held {
+    claims: Claims,
+    text: String,
+}
+
 /// One conference as this session sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConferenceView {
@@ -240,7 +247,7 @@ pub struct ConferenceView {
     pub my_permissions: PermissionSet,
     /// Everyone visible, by external ID. LEFT, KICKED and DECLINE stay.
     pub participants: BTreeMap<ExternalId, ParticipantView>,
-    token: Option<Claims>,
+    token: Option<Held>,
     /// The sequence number of the event that brought `token` (a roster as
     /// of an earlier event holds an older token).
     token_seq: u64,
@@ -257,6 +264,14 @@ pub struct ConferenceView {
 }
 
 impl ConferenceView {
+    /// The newest token verified for this conference (from a join's roster,
+    /// a snapshot, a permission update or a refresh): the one to join with
+    /// again. Invitations' tokens are in [`Client::inbox`].
+    #[must_use]
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_ref().map(|t| t.text.as_str())
+    }
+
     fn new() -> Self {
         ConferenceView {
             alias: None,
@@ -405,7 +420,7 @@ impl Client {
         if !view.joined {
             return false;
         }
-        match (view.is_protected, &view.token) {
+        match (view.is_protected, view.token.as_ref().map(|t| &t.claims)) {
             (Some(true), Some(claims)) => {
                 let now = self.clock.now();
                 now <= claims.expires_at.saturating_add(self.leeway) && claims.allows(permission)
@@ -581,7 +596,7 @@ impl Client {
         conf: ConferenceId,
         sequence: u64,
         kind: EventKind,
-        verified: Option<Claims>,
+        verified: Option<Held>,
         out: &mut Vec<Update>,
     ) {
         let view = self
@@ -708,7 +723,7 @@ impl Client {
         &self,
         kind: &EventKind,
         conference: Option<ConferenceId>,
-    ) -> Result<Option<Claims>, ClientError> {
+    ) -> Result<Option<Held>, ClientError> {
         match (kind, conference) {
             (EventKind::PermissionsUpdated { token: Some(t), .. }, Some(c))
             | (EventKind::TokenRefreshed { token: t, .. }, Some(c))
@@ -719,19 +734,19 @@ impl Client {
         }
     }
 
-    fn verify(&self, token: &str, conf: ConferenceId) -> Result<Claims, ClientError> {
+    fn verify(&self, token: &str, conf: ConferenceId) -> Result<Held, ClientError> {
         let validation = Validation::new(self.clock.now(), conf).with_leeway(self.leeway);
         let claims = self.ring.verify(token, &validation)?;
         if claims.subject != self.me {
             return Err(ClientError::TokenSubject(claims.subject.to_string()));
         }
-        Ok(claims)
+        Ok(Held {
+            claims,
+            text: token.to_owned(),
+        })
     }
 
-    fn check_roster_token(
-        &self,
-        roster: &ConferenceSnapshot,
-    ) -> Result<Option<Claims>, ClientError> {
+    fn check_roster_token(&self, roster: &ConferenceSnapshot) -> Result<Option<Held>, ClientError> {
         roster
             .token
             .as_deref()
@@ -744,7 +759,7 @@ impl Client {
     fn replace_conference(
         &mut self,
         roster: ConferenceSnapshot,
-        token: Option<Claims>,
+        token: Option<Held>,
         (as_of, number): (u64, u64),
         out: &mut Vec<Update>,
     ) {

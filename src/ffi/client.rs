@@ -1093,6 +1093,7 @@ pub struct confkit_view {
     ended: bool,
     my_status: i32,
     my_permissions: u32,
+    token: Option<CString>,
     participants: Vec<ParticipantRow>,
 }
 
@@ -1110,6 +1111,7 @@ impl confkit_view {
             ended: v.ended,
             my_status: v.my_status.map_or(-1, |s| s as i32),
             my_permissions: v.my_permissions.bits(),
+            token: v.token().map(c_string),
             participants: v
                 .participants
                 .values()
@@ -1178,6 +1180,17 @@ pub unsafe extern "C" fn confkit_view_my_status(v: *const confkit_view) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn confkit_view_my_permissions(v: *const confkit_view) -> u32 {
     guard_or(0, || view(v).map_or(0, |v| v.my_permissions))
+}
+
+/// The newest token verified for this conference (from a join's roster, a
+/// snapshot, a permission update or a refresh): the one to join with again;
+/// NULL when none (unprotected conferences; invitations' tokens are in the
+/// inbox).
+#[no_mangle]
+pub unsafe extern "C" fn confkit_view_token(v: *const confkit_view) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        opt_ptr(view(v).and_then(|v| v.token.as_ref()))
+    })
 }
 
 /// How many participants the view holds (LEFT, KICKED and DECLINE included).

@@ -288,6 +288,17 @@ static void flow(void) {
     confkit_updates_free(u);
     CHECK_EQ_I64(pump_count(&bob, CONFKIT_UPDATE_MY_PERMISSIONS_CHANGED), 1);
     CHECK(confkit_client_may(bob.client, SV(conf), bit_of("INVITE")));
+    /* The view holds the update's token: a new one, with INVITE. */
+    confkit_view *tv = NULL;
+    CHECK_OK(confkit_client_view(bob.client, SV(conf), &tv, ERR));
+    const char *held = confkit_view_token(tv);
+    CHECK(held != NULL && strcmp(held, bob_token) != 0);
+    CHECK_OK(confkit_verifier_verify(verifier, SV(held), T0, SV(conf), CONFKIT_DEFAULT_LEEWAY_SECS,
+                                     &claims, ERR));
+    CHECK(confkit_claims_permissions(claims) & (1u << bit_of("INVITE")));
+    confkit_claims_free(claims);
+    confkit_view_free(tv);
+    CHECK(confkit_view_token(NULL) == NULL);
 
     /* A lost event: the next one shows the gap; one resync brings Bob back. */
     CHECK_OK(confkit_client_media_state(carol.client, SV(conf), CONFKIT_MEDIA_WARNING, &req, &n,

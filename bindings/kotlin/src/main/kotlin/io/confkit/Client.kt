@@ -84,10 +84,22 @@ data class ConferenceView(
     /** The user's permissions as the server last sent them ([Client.may] answers from the verified token). */
     val myPermissions: PermissionSet,
     /** Everyone visible (LEFT, KICKED and DECLINE included), ordered by external ID. Immutable. */
-    val participants: List<ParticipantView>
+    val participants: List<ParticipantView>,
+    /**
+     * The newest token verified for this conference (from a join's roster, a
+     * snapshot, a permission update or a refresh): the one to join with
+     * again; null when none. Invitations' tokens are in [Client.inbox].
+     */
+    val token: String? = null
 ) {
     /** The participant with this external ID, or null. */
     fun participant(externalId: ExternalId): ParticipantView? = participants.firstOrNull { it.externalId == externalId }
+
+    override fun toString() = show(
+        "ConferenceView", "conferenceId" to conferenceId, "alias" to alias, "joined" to joined,
+        "ended" to ended, "myStatus" to myStatus, "myStatusCode" to myStatusCode,
+        "myPermissions" to myPermissions, "participants" to participants, "token" to Redact.token(token)
+    )
 }
 
 /**
@@ -462,7 +474,8 @@ class Client @JvmOverloads constructor(
                 myStatus = ParticipantStatus.fromCode(my),
                 myStatusCode = my,
                 myPermissions = PermissionSet.fromNative(n.confkit_view_my_permissions(v)),
-                participants = Collections.unmodifiableList(people)
+                participants = Collections.unmodifiableList(people),
+                token = n.confkit_view_token(v).cString()
             )
         }
 

@@ -356,6 +356,7 @@ object ConfkitNative {
     external fun confkit_view_ended(v: Pointer?): Byte
     external fun confkit_view_my_status(v: Pointer?): Int
     external fun confkit_view_my_permissions(v: Pointer?): Int
+    external fun confkit_view_token(v: Pointer?): Pointer?
     external fun confkit_view_participant_count(v: Pointer?): SizeT
     external fun confkit_view_participant_external_id(v: Pointer?, index: SizeT): Pointer?
     external fun confkit_view_participant_name(v: Pointer?, index: SizeT): Pointer?

@@ -266,6 +266,9 @@ object ClientTests {
                 assertEq(PermissionSet.DEFAULT + Permission.INVITE, mine.permissions, "bob's new permissions")
                 assertTrue(bob.may(conf, Permission.INVITE)) { "may(INVITE) flipped" }
                 assertTrue(!bob.may(conf, Permission.KICK)) { "nothing more" }
+                val held = bob.conference(conf)?.token ?: fail("the update's token in bob's view")
+                assertTrue(held != bobView.token && bobView.token != null) { "a new token, not the join's" }
+                assertTrue(!bob.conference(conf).toString().contains(held)) { "no token in the view's toString" }
                 pump(alice, aliceSession)
 
                 // Alice kicks Bob: his phone is out, and the old token no longer admits him.
