@@ -1370,6 +1370,15 @@ pub unsafe extern "C" fn confkit_session_handle_message(
             )
         };
         let out = arg_out(reply_out, "reply_out")?;
+        if bytes.len() > MAX_MESSAGE_BYTES {
+            return Err(FfiError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "message is {} bytes, more than {MAX_MESSAGE_BYTES}",
+                    bytes.len()
+                ),
+            ));
+        }
         write_out(out, buffer_from(s.platform.handle_message(s.id, bytes)));
         Ok(())
     })
