@@ -467,9 +467,26 @@ impl Client {
                         .iter()
                         .map(EventFields::read)
                         .collect::<Result<Vec<_>, _>>()?;
+                    // A later event may still be refused (a token that fails
+                    // verification): then the earlier ones are undone too,
+                    // so a refused reply changes nothing.
+                    let saved = (
+                        self.conferences.clone(),
+                        self.inbox.clone(),
+                        self.last_sequence,
+                        self.stalled,
+                    );
                     self.stalled = false;
                     for e in parsed {
-                        self.event(e, &mut out)?;
+                        if let Err(err) = self.event(e, &mut out) {
+                            (
+                                self.conferences,
+                                self.inbox,
+                                self.last_sequence,
+                                self.stalled,
+                            ) = saved;
+                            return Err(err);
+                        }
                     }
                     out.push(Update::Resynced { snapshot: false });
                 }
