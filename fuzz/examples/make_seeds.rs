@@ -1590,7 +1590,10 @@ fn ffi_surface() {
     let oversize = vec![
         op(platform(false)),
         op(open("alice")),
-        op(Op::HandleMessage { session: 1, message: Source::Str(Str::Oversize) }),
+        op(Op::HandleMessage {
+            session: 1,
+            message: Source::Str(Str::Oversize),
+        }),
     ];
     let bytes = oversize.encode(Seed::new()).0;
     assert_eq!(decode::<Vec<Call>>(&bytes).unwrap(), oversize);

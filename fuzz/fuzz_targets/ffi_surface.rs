@@ -1019,8 +1019,14 @@ impl H {
                 let st = confkit_permission_from_name(a.ptr, a.len, &mut b, e!());
                 let ok = self.check(st, err, "permission_from_name");
                 oracle!(ok == (b != 0xDEAD), "permission_from_name: written iff OK");
+                let given = utf8(&a).then(|| String::from_utf8_lossy(bytes_of(&a)).into_owned());
                 if ok {
-                    oracle!(b.count_ones() == 1, "permission bit {b:#x}");
+                    // A bit index, 0..=11, whose name is the one given.
+                    let back = text(confkit_permission_name(b), "permission name");
+                    oracle!(
+                        back == given,
+                        "permission_from_name({given:?}) = {b}, named {back:?}"
+                    );
                 }
                 let mut err = null_mut();
                 let mut s = -77;
@@ -1035,6 +1041,18 @@ impl H {
                     ok == (s != -77),
                     "participant_status_from_name: written iff OK"
                 );
+                if ok {
+                    let back = text(
+                        confkit_participant_status_name(s),
+                        "participant status name",
+                    );
+                    let alias =
+                        given.as_deref() == Some("CONNECTED") && back.as_deref() == Some("ON_AIR");
+                    oracle!(
+                        back == given || alias,
+                        "participant_status_from_name({given:?}) = {s}, named {back:?}"
+                    );
+                }
                 let _ = text(confkit_version(), "version");
                 oracle!(confkit_abi_version() == CONFKIT_ABI_VERSION, "abi version");
             },
@@ -1334,6 +1352,14 @@ impl H {
             }
         }
     }
+}
+
+fn bytes_of(a: &Arg) -> &[u8] {
+    if a.ptr.is_null() {
+        return &[];
+    }
+    // SAFETY: the harness's own bytes.
+    unsafe { std::slice::from_raw_parts(a.ptr, a.len) }
 }
 
 fn utf8(a: &Arg) -> bool {

@@ -156,6 +156,30 @@ pub struct World {
     tokens: std::cell::RefCell<Vec<Option<String>>>,
 }
 
+type Res<T> = Result<T, confkit::PlatformError>;
+
+/// What [`World::state`] reads, compared whole.
+#[derive(Debug, PartialEq, Eq)]
+pub struct State {
+    pub conferences: Vec<(
+        Res<confkit::platform::ConferenceInfo>,
+        Res<Vec<confkit::event::ParticipantView>>,
+    )>,
+    pub aliases: Vec<Res<ConferenceId>>,
+    pub sessions: Vec<(
+        Res<ParticipantInfo>,
+        Res<confkit::snapshot::SessionSnapshot>,
+        Res<usize>,
+    )>,
+    pub retained: confkit::platform::Retained,
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{:#?}", self)
+    }
+}
+
 /// A conference id no platform ever made.
 pub const UNKNOWN_CONFERENCE: &str = "00000000-0000-4000-8000-000000000000";
 
@@ -312,26 +336,34 @@ impl World {
 
     /// Everything observable about the platform that a refused request must
     /// leave as it was: each known conference (info, participants, lookup by
-    /// alias), each session (snapshot, queued events, identity), the retained
+    /// alias), each session (identity, snapshot, queued events), the retained
     /// revocations. Read at one time: call [`World::settle`] first.
-    pub fn state(&self) -> String {
-        use std::fmt::Write;
+    pub fn state(&self) -> State {
         let p = &self.platform;
-        let mut s = String::new();
-        for c in &self.conferences {
-            let _ = writeln!(s, "conf {c}: {:?}", p.conference(*c));
-            let _ = writeln!(s, "  participants {:?}", p.participants(*c));
+        State {
+            conferences: self
+                .conferences
+                .iter()
+                .map(|c| (p.conference(*c), p.participants(*c)))
+                .collect(),
+            aliases: self
+                .aliases
+                .iter()
+                .map(|a| p.conference_by_alias(a).map(|c| c.id))
+                .collect(),
+            sessions: self
+                .sessions
+                .iter()
+                .map(|(_, sid)| {
+                    (
+                        p.session_info(*sid),
+                        p.snapshot(*sid),
+                        p.pending_events(*sid),
+                    )
+                })
+                .collect(),
+            retained: p.retained(),
         }
-        for a in &self.aliases {
-            let _ = writeln!(s, "alias {a}: {:?}", p.conference_by_alias(a).map(|c| c.id));
-        }
-        for (name, sid) in &self.sessions {
-            let _ = writeln!(s, "session {name} {sid}: {:?}", p.session_info(*sid));
-            let _ = writeln!(s, "  snapshot {:?}", p.snapshot(*sid));
-            let _ = writeln!(s, "  pending {:?}", p.pending_events(*sid));
-        }
-        let _ = writeln!(s, "retained {:?}", p.retained());
-        s
     }
 
     /// Remembers a conference created while fuzzing, so that later checks
