@@ -78,8 +78,9 @@ for t in "${targets[@]}"; do
     else
         status=1
         summary+=("$(printf '%-14s FAILED (see %s)' "$t" "$log")")
-        echo "fuzz: $t FAILED; the end of its log:" >&2
-        grep -v '^#[0-9]' "$log" | tail -n 60 >&2
+        echo "fuzz: $t FAILED ($log):" >&2
+        grep -E -A4 'panicked at|ERROR: |SUMMARY: |Test unit written' "$log" | grep -v '^ *at ' | head -n 40 >&2
+        grep -A2 'Reproduce with' "$log" >&2 || true
     fi
 done
 
