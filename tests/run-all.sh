@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests", and what CI runs): formatting,
 # lints, the Rust tests (unit, integration, header drift, FFI guard), the
-# walkthrough as a smoke test, the C tests (static + shared, under valgrind),
-# the Kotlin binding's JVM tests and a short fuzz run of every fuzz target
-# (fuzz/run-ci.sh: CONFKIT_FUZZ_SECONDS per target, default 25).
+# walkthrough as a smoke test, the C tests (static + shared, under valgrind;
+# static under AddressSanitizer + UBSan), the Kotlin binding's JVM tests and
+# a short fuzz run of every fuzz target (fuzz/run-ci.sh: CONFKIT_FUZZ_SECONDS
+# per target, default 25).
 #
 # CONFKIT_REQUIRE_ALL=1 (set by CI) turns a skipped part (no valgrind, no
 # kotlinc, no cargo-fuzz) into a failure.
@@ -27,6 +28,9 @@ tail -n 3 target/walkthrough.out
 
 step "C tests"
 bash tests/c/run.sh
+
+step "C tests under AddressSanitizer + UBSan (Rust static library built with -Zsanitizer=address)"
+bash tests/c/run-asan.sh
 
 step "C examples through pkg-config (scripts/install.sh, then the README's link lines)"
 bash tests/c/pkgconfig.sh
