@@ -1601,6 +1601,173 @@ fn ffi_surface() {
     println!("ffi_surface: {} seeds", c.n);
 }
 
+fn client_sync() {
+    use confkit_fuzz::sync::{Input, Step::*};
+    let mut c = Corpus::new("client_sync");
+    let mut one = |name: &str, input: Input| {
+        let bytes = input.encode(Seed::new()).0;
+        assert_eq!(decode::<Input>(&bytes).unwrap(), input, "seed {name}");
+        c.add(name, bytes);
+    };
+    // Everyone joins (the owner first), the owner invites and connects.
+    let mut flow = vec![
+        Act {
+            who: 0,
+            op: 0,
+            target: 0,
+        },
+        Act {
+            who: 0,
+            op: 3,
+            target: 0,
+        },
+    ];
+    for who in 1..4 {
+        flow.push(Act {
+            who: 0,
+            op: 5,
+            target: who,
+        });
+        flow.push(Pump { who });
+        flow.push(Wire { who, fault: 4 });
+        flow.push(Wire { who, fault: 4 });
+        flow.push(Act {
+            who,
+            op: 0,
+            target: 0,
+        });
+        flow.push(Act {
+            who,
+            op: 3,
+            target: 0,
+        });
+    }
+    for who in 0..4 {
+        flow.push(Pump { who });
+        for _ in 0..6 {
+            flow.push(Wire { who, fault: 4 });
+        }
+    }
+    one(
+        "everyone-joins",
+        Input {
+            n: 1,
+            protected: false,
+            steps: flow.clone(),
+        },
+    );
+    one(
+        "everyone-joins-protected",
+        Input {
+            n: 1,
+            protected: true,
+            steps: flow.clone(),
+        },
+    );
+    let mut faults = flow.clone();
+    faults.extend([
+        Act {
+            who: 0,
+            op: 7,
+            target: 1,
+        },
+        Act {
+            who: 1,
+            op: 6,
+            target: 2,
+        },
+        Act {
+            who: 0,
+            op: 6,
+            target: 2,
+        },
+        Pump { who: 1 },
+        Wire { who: 1, fault: 0 },
+        Wire { who: 1, fault: 2 },
+        Wire { who: 1, fault: 3 },
+        Act {
+            who: 3,
+            op: 2,
+            target: 0,
+        },
+        Act {
+            who: 3,
+            op: 9,
+            target: 0,
+        },
+        Pump { who: 3 },
+        Reconnect { who: 3 },
+        Act {
+            who: 0,
+            op: 11,
+            target: 3,
+        },
+        Restart { who: 1 },
+        Act {
+            who: 1,
+            op: 0,
+            target: 0,
+        },
+        Act {
+            who: 0,
+            op: 10,
+            target: 2,
+        },
+        Pump { who: 2 },
+        Wire { who: 2, fault: 1 },
+        Act {
+            who: 2,
+            op: 8,
+            target: 0,
+        },
+        Act {
+            who: 0,
+            op: 4,
+            target: 0,
+        },
+    ]);
+    one(
+        "faults",
+        Input {
+            n: 1,
+            protected: false,
+            steps: faults.clone(),
+        },
+    );
+    one(
+        "faults-protected",
+        Input {
+            n: 1,
+            protected: true,
+            steps: faults,
+        },
+    );
+    let mut overflow = flow;
+    for _ in 0..20 {
+        overflow.push(Act {
+            who: 1,
+            op: 9,
+            target: 0,
+        });
+        overflow.push(Act {
+            who: 1,
+            op: 3,
+            target: 0,
+        });
+    }
+    overflow.push(Pump { who: 2 });
+    overflow.push(Wire { who: 2, fault: 4 });
+    one(
+        "queue-overflow",
+        Input {
+            n: 3,
+            protected: true,
+            steps: overflow,
+        },
+    );
+    println!("client_sync: {} seeds", c.n);
+}
+
 fn main() {
     token_verify();
     jwks_parse();
@@ -1608,4 +1775,5 @@ fn main() {
     wire_server();
     wire_client();
     ffi_surface();
+    client_sync();
 }

@@ -464,6 +464,36 @@ pub mod wire {
     }
 }
 
+/// The structured input of `client_sync`.
+pub mod sync {
+    use arbitrary::Arbitrary;
+
+    #[derive(Arbitrary, Debug, Clone, PartialEq, Eq)]
+    pub enum Step {
+        /// Device `who` does operation `op` (mod 12) on user `target`.
+        Act { who: u8, op: u8, target: u8 },
+        /// The session's queued events go onto the wire.
+        Pump { who: u8 },
+        /// The wire delivers (4..), drops (0), delays (1), duplicates (2) or
+        /// swaps (3) the next message of `who`.
+        Wire { who: u8, fault: u8 },
+        /// `who` loses what is in flight (a disconnect), resumes, resyncs.
+        Reconnect { who: u8 },
+        /// `who`'s app restarts: a fresh Client for the same session, which
+        /// resyncs.
+        Restart { who: u8 },
+    }
+
+    /// How many devices (3 + n % 4) and whether the conference is protected,
+    /// then the schedule.
+    #[derive(Arbitrary, Debug, Clone, PartialEq, Eq)]
+    pub struct Input {
+        pub n: u8,
+        pub protected: bool,
+        pub steps: Vec<Step>,
+    }
+}
+
 /// The structured input of `ffi_surface`: a sequence of C calls.
 pub mod ffi {
     use super::Blob;
@@ -784,6 +814,28 @@ impl Encode for wire::Step {
             Drain { session } => fields!(s; 2, 4; session),
             Advance { secs } => fields!(s; 3, 4; secs),
         }
+    }
+}
+
+impl Encode for sync::Step {
+    fn encode(&self, s: Seed) -> Seed {
+        use sync::Step::*;
+        match self {
+            Act { who, op, target } => fields!(s; 0, 5; who, op, target),
+            Pump { who } => fields!(s; 1, 5; who),
+            Wire { who, fault } => fields!(s; 2, 5; who, fault),
+            Reconnect { who } => fields!(s; 3, 5; who),
+            Restart { who } => fields!(s; 4, 5; who),
+        }
+    }
+}
+
+/// The top level (`arbitrary_take_rest`): the steps take the rest.
+impl Encode for sync::Input {
+    fn encode(&self, s: Seed) -> Seed {
+        let s = self.n.encode(s);
+        let s = self.protected.encode(s);
+        self.steps.encode(s)
     }
 }
 
