@@ -113,7 +113,14 @@ fn flow_tokens() -> Vec<String> {
 /// A token signed with the fixed key, with a fixed `jti` (so the seeds are
 /// the same on every run).
 fn mint(subject: &str, conf: ConferenceId, perms: PermissionSet, iat: u64, ttl: u64) -> String {
-    signing_key().mint(&fixed(Claims::new("confkit", eid(subject), conf, perms, iat, ttl)))
+    signing_key().mint(&fixed(Claims::new(
+        "confkit",
+        eid(subject),
+        conf,
+        perms,
+        iat,
+        ttl,
+    )))
 }
 
 fn fixed(mut claims: Claims) -> Claims {
@@ -1779,6 +1786,82 @@ fn client_sync() {
     println!("client_sync: {} seeds", c.n);
 }
 
+fn platform_ops() {
+    use confkit_fuzz::ops::{Kind::*, Step};
+    let mut c = Corpus::new("platform_ops");
+    // Users: alice 0, bob 1, carol 2, dave 3, erin 4, frank 5, bob's tablet 6.
+    // Conferences: 0 protected (alice), 1 unprotected (bob).
+    let s = |actor: u8, kind, conf: u8, target: u8, perms: u16, token: u8| Step {
+        actor,
+        kind,
+        conf,
+        target,
+        perms,
+        token,
+    };
+    let all = 0xfff;
+    let join_invite = 0b11; // INVITE, JOIN
+    c.structured(
+        "protected-flow",
+        &vec![
+            s(0, Join, 0, 0, 0, 3),
+            s(0, Report, 0, 0, 0, 0),
+            s(0, Invite, 0, 1, 0, 0),
+            s(0, Invite, 0, 2, join_invite, 1),
+            s(1, Join, 0, 0, 0, 3),
+            s(2, Join, 0, 0, 0, 3),
+            s(2, Invite, 0, 3, 0b10, 1),
+            s(2, Invite, 0, 4, all, 1),
+            s(3, Listen, 0, 0, 0, 3),
+            s(0, Update, 0, 1, all, 0),
+            s(1, Kick, 0, 2, 0, 0),
+            s(2, Join, 0, 0, 0, 3),
+            s(0, Invite, 0, 2, 0, 0),
+            s(2, Join, 0, 0, 0, 2),
+            s(2, Join, 0, 0, 0, 3),
+            s(1, Leave, 0, 0, 0, 0),
+            s(1, Join, 0, 0, 0, 3),
+            s(3, Kick, 0, 1, 0, 0),
+            s(0, Update, 0, 0, 1, 0),
+            s(1, Update, 0, 1, 1, 0),
+            s(0, Terminate, 0, 0, 0, 0),
+        ],
+    );
+    c.structured(
+        "unprotected-flow",
+        &vec![
+            s(1, Join, 1, 0, 0, 0),
+            s(0, Join, 1, 0, 0, 0),
+            s(0, Invite, 1, 2, all, 1),
+            s(1, Invite, 1, 2, all, 1),
+            s(2, Listen, 1, 0, 0, 0),
+            s(3, Listen, 1, 0, 0, 0),
+            s(6, Join, 1, 0, 0, 0),
+            s(1, Kick, 1, 3, 0, 0),
+            s(3, Join, 1, 0, 0, 0),
+            s(1, Invite, 1, 3, 0, 0),
+            s(3, Join, 1, 0, 0, 0),
+            s(0, Terminate, 1, 0, 0, 0),
+            s(1, Reopen, 1, 0, 0, 0),
+        ],
+    );
+    c.structured(
+        "create-expire",
+        &vec![
+            s(4, Create, 2, 1, 0, 0),
+            s(4, Join, 2, 4, 0, 3),
+            s(4, Invite, 2, 5, 0, 0),
+            s(5, Join, 2, 0, 0, 3),
+            s(4, Leave, 2, 0, 0, 0),
+            s(5, Decline, 2, 0, 0, 0),
+            s(5, Join, 2, 0, 0, 3),
+            s(0, Advance, 0, 0, 1000, 0),
+            s(4, Join, 2, 4, 0, 3),
+        ],
+    );
+    println!("platform_ops: {} seeds", c.n);
+}
+
 fn main() {
     token_verify();
     jwks_parse();
@@ -1787,4 +1870,5 @@ fn main() {
     wire_client();
     ffi_surface();
     client_sync();
+    platform_ops();
 }

@@ -464,6 +464,44 @@ pub mod wire {
     }
 }
 
+/// The structured input of `platform_ops`.
+pub mod ops {
+    use arbitrary::Arbitrary;
+
+    #[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Kind {
+        Join,
+        Listen,
+        Report,
+        Leave,
+        Decline,
+        Invite,
+        Kick,
+        Update,
+        Terminate,
+        Create,
+        /// Close the session and open another for the same user.
+        Reopen,
+        /// The clock moves `perms * 4` seconds.
+        Advance,
+    }
+
+    /// One operation: who (session `actor % 7`), what, in which conference
+    /// (`conf % known`), on whom (`target % 6`), with which permission bits
+    /// (`perms & 0xfff`), and `token` choosing the token (join: none, the
+    /// target's, the user's oldest, the user's newest), the media report, or
+    /// whether an invitation names a set.
+    #[derive(Arbitrary, Debug, Clone, PartialEq, Eq)]
+    pub struct Step {
+        pub actor: u8,
+        pub kind: Kind,
+        pub conf: u8,
+        pub target: u8,
+        pub perms: u16,
+        pub token: u8,
+    }
+}
+
 /// The structured input of `client_sync`.
 pub mod sync {
     use arbitrary::Arbitrary;
@@ -814,6 +852,23 @@ impl Encode for wire::Step {
             Drain { session } => fields!(s; 2, 4; session),
             Advance { secs } => fields!(s; 3, 4; secs),
         }
+    }
+}
+
+impl Encode for ops::Kind {
+    fn encode(&self, s: Seed) -> Seed {
+        s.variant(*self as u32, 12)
+    }
+}
+
+impl Encode for ops::Step {
+    fn encode(&self, s: Seed) -> Seed {
+        let s = self.actor.encode(s);
+        let s = self.kind.encode(s);
+        let s = self.conf.encode(s);
+        let s = self.target.encode(s);
+        let s = self.perms.encode(s);
+        self.token.encode(s)
     }
 }
 
