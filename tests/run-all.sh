@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests", and what CI runs): formatting,
 # lints, the Rust tests (unit, integration, header drift, FFI guard), the
-# walkthrough as a smoke test, the C tests (static + shared, under valgrind)
-# and the Kotlin binding's JVM tests.
+# walkthrough as a smoke test, the C tests (static + shared, under valgrind;
+# static under AddressSanitizer + UBSan), the Kotlin binding's JVM tests and
+# a short fuzz run of every fuzz target (fuzz/run-ci.sh: CONFKIT_FUZZ_SECONDS
+# per target, default 25).
 #
 # CONFKIT_REQUIRE_ALL=1 (set by CI) turns a skipped part (no valgrind, no
-# kotlinc) into a failure.
+# kotlinc, no cargo-fuzz) into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,9 @@ tail -n 3 target/walkthrough.out
 step "C tests"
 bash tests/c/run.sh
 
+step "C tests under AddressSanitizer + UBSan (Rust static library built with -Zsanitizer=address)"
+bash tests/c/run-asan.sh
+
 step "C examples through pkg-config (scripts/install.sh, then the README's link lines)"
 bash tests/c/pkgconfig.sh
 
@@ -37,5 +42,8 @@ CONFKIT_LIB=target/debug/libconfkit.so python3 bindings/swift/scripts/mirror_tes
 step "Kotlin binding tests"
 bash bindings/kotlin/run-tests.sh
 python3 bindings/kotlin/scripts/check_readme.py
+
+step "fuzz: every target for ${CONFKIT_FUZZ_SECONDS:-25}s from its corpus (cargo-fuzz, ASan, leaks, 1 s timeout)"
+bash fuzz/run-ci.sh
 
 step "all tests passed"

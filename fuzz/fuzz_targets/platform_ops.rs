@@ -1,0 +1,572 @@
+//! The platform's rules, driven by a sequence of SDK operations by several
+//! users (`confkit_fuzz::ops::Step`, structured with `arbitrary`).
+//!
+//! Six users with one session each (bob has a second device), a protected
+//! conference owned by alice and an unprotected one owned by bob to begin
+//! with; the steps create more, join / listen (with the newest token the
+//! user was given, an older one, none, or someone else's), report media
+//! states, leave, decline, invite, kick, update permissions, terminate,
+//! close and reopen sessions, and move the clock.
+//!
+//! Not a full reference model: what is checked is what the rules say must
+//! hold whatever the rest of the state, read from the platform itself just
+//! before each step.
+//! - A refused step changes nothing (every conference, session snapshot,
+//!   queued events, retained revocations).
+//! - A step that succeeds was allowed: acting (invite, kick, permission
+//!   update) needs the session connected to the conference as a USER, and
+//!   KICK / UPDATE_PERMISSIONS (INVITE in a protected conference), the owner
+//!   holding everything; nobody grants what they do not hold without
+//!   UPDATE_PERMISSIONS (the default set counts as granted); re-admitting a
+//!   KICKED participant needs KICK or INVITE; the owner is never kicked,
+//!   invited or given other permissions; nobody changes their own; only the
+//!   owner terminates. And it did what it says: a kicked participant is
+//!   KICKED, updated permissions are the ones asked, an invitee not in the
+//!   conference is RESERVED with the set the rules give.
+//! - Entering: a KICKED participant never joins again without a new
+//!   invitation; in a protected conference only with a token for that user
+//!   granting JOIN, issued after their last leave, decline or kick (the
+//!   owner keeps theirs across a leave).
+//! - After every step: no participant twice in a conference; the owner holds
+//!   every permission; a listener's view has no other listener; the present
+//!   count is the number of participants in the conference; every session
+//!   connected to a conference is in it.
+#![no_main]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use confkit::lifecycle::{ParticipantStatus, ParticipantType};
+use confkit::platform::{ConferenceOptions, Invitee, PlatformConfig};
+use confkit::snapshot::SessionSnapshot;
+use confkit::{
+    ConferenceId, EventKind, ExternalId, KeyRing, LifecycleEvent, ManualClock, ParticipantInfo,
+    Permission, PermissionSet, Platform, SessionId, Validation,
+};
+use confkit_fuzz::ops::{Kind, Step};
+use confkit_fuzz::{eid, oracle, signing_key, START};
+use libfuzzer_sys::fuzz_target;
+
+const USERS: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
+
+struct Run {
+    p: Platform,
+    clock: ManualClock,
+    ring: KeyRing,
+    /// (user, session): one per user, and bob's second device last.
+    sessions: Vec<(ExternalId, SessionId)>,
+    confs: Vec<ConferenceId>,
+    /// Tokens each user was handed per conference, in order, with the step
+    /// they arrived at.
+    tokens: HashMap<(ExternalId, ConferenceId), Vec<(String, usize)>>,
+    /// The step of each user's last leave, decline or kick per conference.
+    ended: HashMap<(ExternalId, ConferenceId), usize>,
+    step: usize,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    confs: Vec<String>,
+    sessions: Vec<String>,
+    retained: confkit::platform::Retained,
+}
+
+impl Run {
+    fn seen(&self) -> Seen {
+        Seen {
+            confs: self
+                .confs
+                .iter()
+                .map(|c| format!("{:?} {:?}", self.p.conference(*c), self.p.participants(*c)))
+                .collect(),
+            sessions: self
+                .sessions
+                .iter()
+                .map(|(_, s)| format!("{:?} {:?}", self.p.snapshot(*s), self.p.pending_events(*s)))
+                .collect(),
+            retained: self.p.retained(),
+        }
+    }
+
+    /// Takes every session's events, keeping the tokens they carry.
+    fn drain(&mut self) {
+        for (user, sid) in &self.sessions {
+            let Ok(events) = self.p.drain_events(*sid) else {
+                continue;
+            };
+            for e in events {
+                let Some(conf) = e.conference_id else {
+                    continue;
+                };
+                let token = match &*e.kind {
+                    EventKind::InvitationReceived { token, .. }
+                    | EventKind::PermissionsUpdated { token, .. } => token.clone(),
+                    EventKind::TokenRefreshed { token, .. } => Some(token.clone()),
+                    _ => None,
+                };
+                if let Some(t) = token {
+                    let list = self.tokens.entry((user.clone(), conf)).or_default();
+                    if list.len() < 16 {
+                        list.push((t, self.step));
+                    }
+                }
+            }
+        }
+    }
+
+    fn snapshot(&self, sid: SessionId) -> Option<SessionSnapshot> {
+        self.p.snapshot(sid).ok()
+    }
+
+    /// The session's connection to a conference: (type, permissions held
+    /// when acting: every one for the owner).
+    fn acting(
+        &self,
+        sid: SessionId,
+        user: &ExternalId,
+        conf: ConferenceId,
+    ) -> Option<(ParticipantType, PermissionSet)> {
+        let snap = self.snapshot(sid)?;
+        let c = snap.conferences.iter().find(|c| c.conference_id == conf)?;
+        let held = if &c.owner == user {
+            PermissionSet::ALL
+        } else {
+            c.my_permissions
+        };
+        Some((c.my_type, held))
+    }
+
+    fn participant(
+        &self,
+        conf: ConferenceId,
+        who: &ExternalId,
+    ) -> Option<confkit::event::ParticipantView> {
+        self.p
+            .participants(conf)
+            .ok()?
+            .into_iter()
+            .find(|v| &v.external_id == who)
+    }
+
+    fn owner(&self, conf: ConferenceId) -> Option<ExternalId> {
+        self.p.conference(conf).ok().map(|c| c.owner)
+    }
+
+    fn invariants(&self) {
+        for c in &self.confs {
+            let Ok(list) = self.p.participants(*c) else {
+                continue;
+            };
+            let mut ids: Vec<&ExternalId> = list.iter().map(|v| &v.external_id).collect();
+            ids.sort();
+            oracle!(
+                ids.windows(2).all(|w| w[0] != w[1]),
+                "{c} lists someone twice: {ids:?}"
+            );
+            let info = self.p.conference(*c).unwrap();
+            if let Some(o) = list.iter().find(|v| v.external_id == info.owner) {
+                oracle!(
+                    o.permissions == PermissionSet::ALL,
+                    "the owner holds {:?}",
+                    o.permissions
+                );
+            }
+            let present = list.iter().filter(|v| v.status.is_in_conference()).count();
+            oracle!(
+                info.present_count == present,
+                "present_count {} but {present} present",
+                info.present_count
+            );
+            oracle!(info.participant_count == list.len(), "participant_count");
+        }
+        for (user, sid) in &self.sessions {
+            let Some(snap) = self.snapshot(*sid) else {
+                continue;
+            };
+            for c in &snap.conferences {
+                oracle!(
+                    c.my_status.is_in_conference(),
+                    "{user} is connected to {} as {:?}",
+                    c.conference_id,
+                    c.my_status
+                );
+                if c.my_type == ParticipantType::Listener {
+                    for p in &c.participants {
+                        oracle!(
+                            p.view.external_id == *user
+                                || p.view.participant_type != ParticipantType::Listener,
+                            "listener {user} sees listener {} in {}",
+                            p.view.external_id,
+                            c.conference_id
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn perms_of(bits: u16) -> PermissionSet {
+    PermissionSet::from_bits(u32::from(bits) & PermissionSet::ALL.bits()).unwrap()
+}
+
+fuzz_target!(|steps: Vec<Step>| {
+    let clock = ManualClock::new(START);
+    let config = PlatformConfig {
+        session_idle_secs: 0,
+        ..PlatformConfig::default()
+    };
+    let p = Platform::with_config(signing_key(), Arc::new(clock.clone()), config);
+    let mut sessions: Vec<(ExternalId, SessionId)> = USERS
+        .iter()
+        .map(|u| {
+            let id = eid(u);
+            let sid =
+                p.open_session(ParticipantInfo::new(id.clone(), u.to_uppercase(), None).unwrap());
+            (id, sid)
+        })
+        .collect();
+    let bob2 = p.open_session(ParticipantInfo::new(eid("bob"), "Bob 2", None).unwrap());
+    sessions.push((eid("bob"), bob2));
+    let ring = KeyRing::from_jwks(&p.jwks()).unwrap();
+    let mut run = Run {
+        p,
+        clock,
+        ring,
+        sessions,
+        confs: Vec::new(),
+        tokens: HashMap::new(),
+        ended: HashMap::new(),
+        step: 0,
+    };
+    let protected = ConferenceOptions {
+        protected: true,
+        ..ConferenceOptions::default()
+    };
+    for (owner, options) in [(0, protected), (1, ConferenceOptions::default())] {
+        let (user, sid) = run.sessions[owner].clone();
+        let made = run.p.create_conference(sid, USERS[owner], options).unwrap();
+        run.confs.push(made.conference.id);
+        if let Some(t) = made.owner_token {
+            run.tokens
+                .entry((user, made.conference.id))
+                .or_default()
+                .push((t, 0));
+        }
+    }
+    run.drain();
+
+    for step in steps.iter().take(40) {
+        run.step += 1;
+        let n = run.sessions.len();
+        let (user, sid) = run.sessions[usize::from(step.actor) % n].clone();
+        let conf = run.confs[usize::from(step.conf) % run.confs.len()];
+        let target = eid(USERS[usize::from(step.target) % USERS.len()]);
+        let asked = perms_of(step.perms);
+        let _ = run.p.expire_conferences();
+        let before = run.seen();
+        let acting = run.acting(sid, &user, conf);
+        let owner = run.owner(conf);
+        let is_owner = owner.as_ref() == Some(&user);
+        let protected_conf = run.p.conference(conf).is_ok_and(|c| c.is_protected);
+        let target_before = run.participant(conf, &target);
+        let me_before = run.participant(conf, &user);
+        let what = format!(
+            "step {}: {user} ({sid}) {:?} in {conf} on {target}",
+            run.step, step.kind
+        );
+        let result: Result<(), confkit::PlatformError> = match step.kind {
+            Kind::Join | Kind::Listen => {
+                let token = match step.token % 5 {
+                    0 => None,
+                    1 => run
+                        .tokens
+                        .get(&(target.clone(), conf))
+                        .and_then(|l| l.last())
+                        .map(|t| t.0.clone()),
+                    2 => run
+                        .tokens
+                        .get(&(user.clone(), conf))
+                        .and_then(|l| l.first())
+                        .map(|t| t.0.clone()),
+                    _ => run
+                        .tokens
+                        .get(&(user.clone(), conf))
+                        .and_then(|l| l.last())
+                        .map(|t| t.0.clone()),
+                };
+                let r = if step.kind == Kind::Join {
+                    run.p.join(sid, conf, token.as_deref())
+                } else {
+                    run.p.listen(sid, conf, token.as_deref())
+                };
+                if r.is_ok() {
+                    oracle!(
+                        me_before
+                            .as_ref()
+                            .is_none_or(|m| m.status != ParticipantStatus::Kicked),
+                        "{what}: a KICKED participant entered without a new invitation"
+                    );
+                    if protected_conf {
+                        let t = token.as_deref();
+                        oracle!(
+                            t.is_some(),
+                            "{what}: entered a protected conference without a token"
+                        );
+                        let claims = run.ring.verify(
+                            t.unwrap(),
+                            &Validation::any_conference(run.p.now()).with_leeway(u64::MAX),
+                        );
+                        let claims = claims.unwrap_or_else(|e| panic!("oracle violated: {what}: entered with a token that does not verify: {e}"));
+                        oracle!(
+                            claims.subject == user,
+                            "{what}: entered with {}'s token",
+                            claims.subject
+                        );
+                        oracle!(
+                            claims.conference == conf,
+                            "{what}: entered with a token for {}",
+                            claims.conference
+                        );
+                        oracle!(
+                            claims.allows(Permission::Join),
+                            "{what}: entered with a token without JOIN"
+                        );
+                        let given = run
+                            .tokens
+                            .get(&(user.clone(), conf))
+                            .and_then(|l| l.iter().find(|(x, _)| Some(x.as_str()) == t))
+                            .map(|x| x.1);
+                        if let (Some(given), Some(ended)) =
+                            (given, run.ended.get(&(user.clone(), conf)))
+                        {
+                            oracle!(
+                                is_owner || given > *ended,
+                                "{what}: entered with a token given at step {given}, before leaving / declining / being kicked at step {ended}"
+                            );
+                        }
+                    }
+                }
+                r.map(|_| ())
+            }
+            Kind::Report => {
+                let ev = [
+                    LifecycleEvent::Connected,
+                    LifecycleEvent::MediaTrouble,
+                    LifecycleEvent::Recovered,
+                    LifecycleEvent::Failure,
+                ][usize::from(step.token) % 4];
+                let r = run.p.report(sid, conf, ev).map(|_| ());
+                if r.is_ok() {
+                    oracle!(acting.is_some(), "{what}: reported without being connected");
+                }
+                r
+            }
+            Kind::Leave | Kind::Decline => {
+                let r = if step.kind == Kind::Leave {
+                    run.p.leave(sid, conf)
+                } else {
+                    run.p.decline(sid, conf)
+                };
+                if r.is_ok() && !is_owner {
+                    run.ended.insert((user.clone(), conf), run.step);
+                }
+                r
+            }
+            Kind::Invite => {
+                let permissions = (step.token % 2 == 1).then_some(asked);
+                let r = run
+                    .p
+                    .invite(sid, conf, &[Invitee::new(target.clone(), permissions)])
+                    .map(|_| ());
+                if r.is_ok() {
+                    let (kind, held) = acting.unwrap_or_else(|| {
+                        panic!("oracle violated: {what}: invited without being connected")
+                    });
+                    oracle!(kind == ParticipantType::User, "{what}: a listener invited");
+                    oracle!(
+                        !protected_conf || held.contains(Permission::Invite),
+                        "{what}: invited without INVITE"
+                    );
+                    let wanted = permissions.unwrap_or(PermissionSet::DEFAULT_INVITEE);
+                    oracle!(
+                        held.contains(Permission::UpdatePermissions) || wanted.is_subset(held),
+                        "{what}: granted {wanted:?} holding {held:?}"
+                    );
+                    let after = run
+                        .participant(conf, &target)
+                        .expect("an invitee is a participant");
+                    match &target_before {
+                        Some(b) if b.status.is_in_conference() => {
+                            oracle!(
+                                after.status == b.status && after.permissions == b.permissions,
+                                "{what}: changed someone in the conference"
+                            );
+                        }
+                        Some(b) => {
+                            oracle!(owner.as_ref() != Some(&target), "{what}: invited the owner");
+                            oracle!(
+                                b.status != ParticipantStatus::Kicked
+                                    || held.contains(Permission::Kick)
+                                    || held.contains(Permission::Invite),
+                                "{what}: re-admitted a KICKED participant without KICK or INVITE"
+                            );
+                            let expect = match permissions {
+                                Some(a) if held.contains(Permission::UpdatePermissions) => a,
+                                _ => b.permissions,
+                            };
+                            oracle!(
+                                after.permissions == expect,
+                                "{what}: re-invited with {:?}, expected {expect:?}",
+                                after.permissions
+                            );
+                            oracle!(
+                                after.status == ParticipantStatus::Reserved,
+                                "{what}: re-invited as {:?}",
+                                after.status
+                            );
+                        }
+                        None => {
+                            oracle!(
+                                after.permissions == wanted,
+                                "{what}: invited with {:?}, asked {wanted:?}",
+                                after.permissions
+                            );
+                            oracle!(
+                                after.status == ParticipantStatus::Reserved,
+                                "{what}: invited as {:?}",
+                                after.status
+                            );
+                        }
+                    }
+                }
+                r
+            }
+            Kind::Kick => {
+                let r = run.p.kick(sid, conf, &target);
+                if r.is_ok() {
+                    let (kind, held) = acting.unwrap_or_else(|| {
+                        panic!("oracle violated: {what}: kicked without being connected")
+                    });
+                    oracle!(kind == ParticipantType::User, "{what}: a listener kicked");
+                    oracle!(
+                        held.contains(Permission::Kick),
+                        "{what}: kicked without KICK"
+                    );
+                    oracle!(owner.as_ref() != Some(&target), "{what}: kicked the owner");
+                    oracle!(target_before.is_some(), "{what}: kicked a stranger");
+                    let after = run.participant(conf, &target).unwrap();
+                    oracle!(
+                        after.status == ParticipantStatus::Kicked,
+                        "{what}: the kicked one is {:?}",
+                        after.status
+                    );
+                    run.ended.insert((target.clone(), conf), run.step);
+                }
+                r
+            }
+            Kind::Update => {
+                let r = run.p.update_permissions(sid, conf, &target, asked);
+                if r.is_ok() {
+                    let (kind, held) = acting.unwrap_or_else(|| {
+                        panic!("oracle violated: {what}: updated without being connected")
+                    });
+                    oracle!(
+                        kind == ParticipantType::User,
+                        "{what}: a listener updated permissions"
+                    );
+                    oracle!(
+                        held.contains(Permission::UpdatePermissions),
+                        "{what}: updated without UPDATE_PERMISSIONS"
+                    );
+                    oracle!(
+                        owner.as_ref() != Some(&target),
+                        "{what}: changed the owner's permissions"
+                    );
+                    oracle!(target != user, "{what}: changed their own permissions");
+                    let after = run
+                        .participant(conf, &target)
+                        .expect("an updated participant");
+                    oracle!(
+                        after.permissions == asked,
+                        "{what}: now {:?}",
+                        after.permissions
+                    );
+                }
+                r
+            }
+            Kind::Terminate => {
+                let r = run.p.terminate(sid, conf);
+                if r.is_ok() {
+                    oracle!(
+                        is_owner,
+                        "{what}: terminated by someone else than the owner"
+                    );
+                }
+                r
+            }
+            Kind::Create => {
+                let options = ConferenceOptions {
+                    protected: step.token % 2 == 0,
+                    ..ConferenceOptions::default()
+                };
+                let alias = format!("c{}", step.target % 4);
+                let r = run.p.create_conference(sid, &alias, options);
+                if let Ok(made) = &r {
+                    let id = made.conference.id;
+                    if !run.confs.contains(&id) && run.confs.len() < 6 {
+                        run.confs.push(id);
+                    }
+                    if let Some(t) = &made.owner_token {
+                        run.tokens
+                            .entry((user.clone(), id))
+                            .or_default()
+                            .push((t.clone(), run.step));
+                    }
+                }
+                r.map(|_| ())
+            }
+            Kind::Reopen => {
+                let r = run.p.close_session(sid);
+                if r.is_ok() {
+                    for c in run.confs.clone() {
+                        if run.acting(sid, &user, c).is_some() {
+                            run.ended.insert((user.clone(), c), run.step);
+                        }
+                    }
+                }
+                let i = usize::from(step.actor) % n;
+                let name = if i == n - 1 {
+                    "Bob 2".to_owned()
+                } else {
+                    user.as_str().to_uppercase()
+                };
+                run.sessions[i].1 = run
+                    .p
+                    .open_session(ParticipantInfo::new(user.clone(), name, None).unwrap());
+                run.drain();
+                run.invariants();
+                continue;
+            }
+            Kind::Advance => {
+                run.clock.advance(u64::from(step.perms) * 4);
+                let _ = run.p.expire_conferences();
+                run.drain();
+                run.invariants();
+                continue;
+            }
+        };
+        if std::env::var_os("CONFKIT_FUZZ_DEBUG").is_some() {
+            eprintln!("{what}: {result:?}");
+        }
+        if let Err(e) = &result {
+            let after = run.seen();
+            oracle!(
+                before == after,
+                "{what}: refused ({e}) but the platform changed:\n{before:#?}\n{after:#?}"
+            );
+        }
+        run.drain();
+        run.invariants();
+    }
+});

@@ -1,0 +1,131 @@
+//! One test per defect the fuzz targets (`fuzz/`) found: each replays the
+//! failing input's essence through the public API and checks the oracle that
+//! caught it. The input itself is also a committed seed,
+//! `fuzz/corpus/<target>/regression-*`, so every fuzz run replays it too.
+
+mod common;
+
+use std::ptr::null_mut;
+use std::sync::Arc;
+
+use common::*;
+use confkit::client::Client;
+use confkit::ffi::client::confkit_session_handle_message;
+use confkit::ffi::platform::{confkit_platform_free, confkit_platform_new};
+use confkit::ffi::session::{confkit_session_free, confkit_session_open};
+use confkit::ffi::{
+    confkit_buffer, confkit_buffer_free, confkit_error, confkit_error_code, confkit_error_free,
+    confkit_live_objects, CONFKIT_STATUS_OK, CONFKIT_STATUS_TOO_LARGE,
+};
+use confkit::wire::MAX_MESSAGE_BYTES;
+use confkit::{ConferenceId, ManualClock, PermissionSet};
+
+/// ffi_surface: `confkit_session_handle_message` documents that a message
+/// over `CONFKIT_MAX_MESSAGE_BYTES` is an unusable argument (a failing
+/// status), but answered OK with a TOO_LARGE error reply in the buffer.
+/// Seed: fuzz/corpus/ffi_surface/regression-handle-message-oversize.
+#[test]
+fn ffi_handle_message_refuses_an_oversize_message_with_a_status() {
+    let live = confkit_live_objects();
+    let kid = b"k";
+    unsafe {
+        let mut platform = null_mut();
+        assert_eq!(
+            confkit_platform_new(
+                null_mut(),
+                kid.as_ptr(),
+                kid.len(),
+                &mut platform,
+                null_mut()
+            ),
+            CONFKIT_STATUS_OK
+        );
+        let (id, name) = (b"alice", b"Alice");
+        let mut session = null_mut();
+        assert_eq!(
+            confkit_session_open(
+                platform,
+                id.as_ptr(),
+                id.len(),
+                name.as_ptr(),
+                name.len(),
+                std::ptr::null(),
+                0,
+                &mut session,
+                null_mut()
+            ),
+            CONFKIT_STATUS_OK
+        );
+        let mut big = vec![b' '; MAX_MESSAGE_BYTES + 1];
+        big[0] = b'{';
+        *big.last_mut().unwrap() = b'}';
+        let mut reply = confkit_buffer {
+            data: null_mut(),
+            len: 12345,
+        };
+        let mut err: *mut confkit_error = null_mut();
+        let st =
+            confkit_session_handle_message(session, big.as_ptr(), big.len(), &mut reply, &mut err);
+        assert_eq!(st, CONFKIT_STATUS_TOO_LARGE);
+        assert_eq!(confkit_error_code(err), CONFKIT_STATUS_TOO_LARGE);
+        assert!(
+            reply.data.is_null() && reply.len == 12345,
+            "no output on failure"
+        );
+        confkit_error_free(err);
+        // At the cap it is still answered (with an error reply: not JSON).
+        let at_cap = &big[..MAX_MESSAGE_BYTES];
+        let st = confkit_session_handle_message(
+            session,
+            at_cap.as_ptr(),
+            at_cap.len(),
+            &mut reply,
+            null_mut(),
+        );
+        assert_eq!(st, CONFKIT_STATUS_OK);
+        assert!(!reply.data.is_null());
+        confkit_buffer_free(reply);
+        confkit_session_free(session);
+        confkit_platform_free(platform);
+    }
+    assert_eq!(confkit_live_objects(), live);
+}
+
+/// wire_client: a resync reply carrying events applied them one by one and,
+/// when a later one was refused (its token is for someone else), returned
+/// the error with the earlier ones already applied: "a refused message
+/// changes nothing" did not hold. Seed:
+/// fuzz/corpus/wire_client/regression-resync-events-bad-token.
+#[test]
+fn a_refused_resync_reply_changes_nothing() {
+    let conf = ConferenceId::parse("25649f3b-ebf1-49e9-b982-2d78d2964d37").unwrap();
+    let (p, _clock) = platform();
+    let mut bob = Client::new(eid("bob"), ring(&p), Arc::new(ManualClock::new(START)));
+    let resync = bob.resync_request();
+    let participant = r#"{"externalId":"alice","name":"Alice","status":"ON_AIR","type":"USER","permissions":["JOIN"]}"#;
+    let reply = |token: &str| {
+        format!(
+            r#"{{"v":1,"type":"reply","id":"{}","result":{{"events":[
+                {{"sequence":1,"conferenceId":"{conf}","event":{{"type":"participantAdded","participant":{participant}}}}},
+                {{"sequence":2,"conferenceId":"{conf}","event":{{"type":"permissionsUpdated","permissions":["JOIN"],"token":"{token}"}}}}
+            ]}}}}"#,
+            resync.id.as_str()
+        )
+    };
+    let (carols, _) = mint_at("carol", conf, PermissionSet::ALL, START);
+    let err = bob.receive(reply(&carols).as_bytes());
+    assert!(err.is_err(), "a token for carol is refused: {err:?}");
+    assert_eq!(bob.conferences().count(), 0, "nothing applied");
+    assert_eq!(bob.last_sequence(), 0);
+    assert!(!bob.is_stalled());
+    // The request still waits for its reply: a good one applies in full.
+    let (bobs, _) = mint_at("bob", conf, PermissionSet::ALL, START);
+    bob.receive(reply(&bobs).as_bytes()).unwrap();
+    assert_eq!(bob.last_sequence(), 2);
+    let view = bob.conference(conf).unwrap();
+    assert!(view.participants.contains_key(&eid("alice")));
+    assert_eq!(
+        view.my_permissions,
+        PermissionSet::of(&[confkit::Permission::Join])
+    );
+}
