@@ -4,7 +4,7 @@
 //! seed is decoded again with `arbitrary` and compared with what it was
 //! written from, so a seed always means what it says.
 //!
-//!     cargo run --manifest-path fuzz/Cargo.toml --example make_seeds
+//!     cargo run --manifest-path fuzz/Cargo.toml --target-dir fuzz/target --example make_seeds
 //!
 //! Seeds the fuzzer found (crashes turned regression seeds) are named
 //! `crash-*` / `regression-*` and are not touched.
