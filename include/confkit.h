@@ -621,6 +621,12 @@ typedef void (*confkit_release_fn)(void *user_data);
 #define CONFKIT_STATUS_ALIAS_TAKEN 19
 
 /**
+ * The platform's store could not make the operation durable: nothing
+ * changed and nothing was sent; try again.
+ */
+#define CONFKIT_STATUS_STORE_UNAVAILABLE 20
+
+/**
  * A panic was caught at the boundary: a bug in confkit, please report it.
  */
 #define CONFKIT_STATUS_PANIC 99

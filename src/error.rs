@@ -95,13 +95,16 @@ pub enum ErrorCode {
     Closed = 18,
     /// The alias names a live conference that this request may not take over.
     AliasTaken = 19,
+    /// The platform's store could not make the operation durable: nothing
+    /// changed and nothing was sent; try again (HTTP 503).
+    StoreUnavailable = 20,
     /// A panic was caught at the C ABI boundary (a bug in confkit).
     Panic = 99,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::Ok,
         ErrorCode::NullArgument,
         ErrorCode::InvalidUtf8,
@@ -122,6 +125,7 @@ impl ErrorCode {
         ErrorCode::TooLarge,
         ErrorCode::Closed,
         ErrorCode::AliasTaken,
+        ErrorCode::StoreUnavailable,
         ErrorCode::Panic,
     ];
 
@@ -161,6 +165,7 @@ impl ErrorCode {
             ErrorCode::TooLarge => "TOO_LARGE",
             ErrorCode::Closed => "CLOSED",
             ErrorCode::AliasTaken => "ALIAS_TAKEN",
+            ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
             ErrorCode::Panic => "PANIC",
         }
     }
@@ -180,6 +185,7 @@ impl ErrorCode {
             | ErrorCode::ParticipantNotFound => 404,
             ErrorCode::AtMaxCapacity | ErrorCode::InvalidTransition | ErrorCode::AliasTaken => 409,
             ErrorCode::TooLarge => 413,
+            ErrorCode::StoreUnavailable => 503,
             ErrorCode::Panic => 500,
             _ => 400,
         }
@@ -235,6 +241,7 @@ impl PlatformError {
                 ErrorCode::AtMaxCapacity
             }
             PlatformError::Transition(_) => ErrorCode::InvalidTransition,
+            PlatformError::Store(_) => ErrorCode::StoreUnavailable,
         }
     }
 

@@ -52,6 +52,26 @@ impl<K: Hash + Eq + Ord + Clone, V> Expiring<K, V> {
         self.map.contains_key(key)
     }
 
+    /// The value and deadline kept for `key`.
+    pub fn entry<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<(&V, u64)>
+    where
+        K: Borrow<Q>,
+    {
+        self.map.get(key).map(|(v, at)| (v, *at))
+    }
+
+    /// Every entry with its deadline.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V, u64)> {
+        self.map.iter().map(|(k, (v, at))| (k, v, *at))
+    }
+
+    /// Forgets `key` now, whatever its deadline.
+    pub fn remove(&mut self, key: &K) -> Option<(V, u64)> {
+        let (v, at) = self.map.remove(key)?;
+        self.order.remove(&(at, key.clone()));
+        Some((v, at))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

@@ -47,6 +47,7 @@ mod expiring;
 pub mod platform;
 pub mod rest;
 pub mod snapshot;
+pub mod store;
 pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};

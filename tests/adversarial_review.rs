@@ -150,7 +150,7 @@ fn finding_b_a_creator_cannot_pin_retained_state_with_a_huge_token_ttl() {
         p.terminate(mallory, c.conference.id).unwrap();
     }
     // The app server revokes one token of an ordinary 3-hour conference.
-    p.revoke_token("some-leaked-token-id");
+    p.revoke_token("some-leaked-token-id").unwrap();
     clock.advance(30 * DAY);
     p.expire_conferences();
     assert_eq!(

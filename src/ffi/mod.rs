@@ -77,6 +77,9 @@ pub const CONFKIT_STATUS_TOO_LARGE: confkit_status = 17;
 pub const CONFKIT_STATUS_CLOSED: confkit_status = 18;
 /// The alias names a live conference this request may not take over.
 pub const CONFKIT_STATUS_ALIAS_TAKEN: confkit_status = 19;
+/// The platform's store could not make the operation durable: nothing
+/// changed and nothing was sent; try again.
+pub const CONFKIT_STATUS_STORE_UNAVAILABLE: confkit_status = 20;
 /// A panic was caught at the boundary: a bug in confkit, please report it.
 pub const CONFKIT_STATUS_PANIC: confkit_status = 99;
 
@@ -439,6 +442,7 @@ mod tests {
             CONFKIT_STATUS_TOO_LARGE,
             CONFKIT_STATUS_CLOSED,
             CONFKIT_STATUS_ALIAS_TAKEN,
+            CONFKIT_STATUS_STORE_UNAVAILABLE,
             CONFKIT_STATUS_PANIC,
         ];
         let core: Vec<i32> = ErrorCode::ALL.iter().map(|c| c.value()).collect();

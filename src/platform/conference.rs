@@ -34,13 +34,9 @@ pub(crate) struct Participant {
 /// Most token records a participant keeps; issuing another revokes the oldest.
 pub(crate) const MAX_LIVE_TOKENS: usize = 8;
 
-/// What the platform remembers of a token it issued or admitted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TokenRecord {
-    pub jti: Arc<str>,
-    pub expires_at: u64,
-    pub permissions: PermissionSet,
-}
+/// What the platform remembers of a token it issued or admitted (the same
+/// record the store keeps).
+pub(crate) use crate::store::TokenRecord;
 
 impl Participant {
     /// Whether the platform issued or admitted this token id for them since
@@ -116,6 +112,21 @@ pub(crate) struct Conference {
     /// Bumped by every change to a participant: a decision made at one
     /// version still holds at the same version.
     version: u64,
+    /// While an operation runs on a platform with a store: what to put back
+    /// if its commit fails, and what it changed.
+    journal: Option<Box<Journal>>,
+}
+
+/// The pre-images of one operation's changes to a conference.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    /// Participants at or beyond this index were added by the operation.
+    len_before: usize,
+    /// Each participant the operation changed, as it was before.
+    saved: Vec<(usize, Participant)>,
+    saved_index: HashSet<usize>,
+    expires_at: Option<u64>,
+    version: u64,
 }
 
 impl Conference {
@@ -138,7 +149,142 @@ impl Conference {
             present_listeners: HashSet::new(),
             expires_at: Some(now.saturating_add(options.empty_ttl_secs)),
             version: 0,
+            journal: None,
         }
+    }
+
+    /// A conference as a store kept it.
+    pub fn restore(
+        record: &crate::store::ConferenceRecord,
+        alias: Alias,
+        participants: impl IntoIterator<Item = Participant>,
+    ) -> Self {
+        let o = record.options;
+        let mut conf = Conference::new(
+            record.id,
+            alias,
+            record.owner.clone(),
+            Resolved {
+                protected: o.protected,
+                audio_only: o.audio_only,
+                participant_limit: o.participant_limit,
+                empty_ttl_secs: o.empty_ttl_secs,
+                token_ttl_secs: o.token_ttl_secs,
+            },
+            record.created_at,
+        );
+        for p in participants {
+            let i = conf.participants.len();
+            conf.index.insert(p.info.external_id().clone(), i);
+            conf.participants.push(p);
+            conf.sort_presence(i);
+        }
+        conf.expires_at = record.expires_at;
+        conf.version = record.version;
+        conf
+    }
+
+    /// The conference as the store keeps it (without participants).
+    pub fn record(&self) -> crate::store::ConferenceRecord {
+        let o = self.options;
+        crate::store::ConferenceRecord {
+            id: self.id,
+            alias: self.alias.as_str().to_owned(),
+            owner: self.owner.clone(),
+            options: crate::store::OptionsRecord {
+                protected: o.protected,
+                audio_only: o.audio_only,
+                participant_limit: o.participant_limit,
+                empty_ttl_secs: o.empty_ttl_secs,
+                token_ttl_secs: o.token_ttl_secs,
+            },
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            version: self.version,
+        }
+    }
+
+    /// Participant `i` as the store keeps it.
+    pub fn participant_record(&self, i: usize) -> Option<crate::store::ParticipantRecord> {
+        let p = self.participants.get(i)?;
+        Some(crate::store::ParticipantRecord {
+            position: u32::try_from(i).ok()?,
+            info: p.info.clone(),
+            status: p.status,
+            kind: p.kind,
+            permissions: p.permissions,
+            tokens: p.tokens.clone(),
+            revision: p.revision,
+        })
+    }
+
+    /// Starts keeping pre-images (see [`Journal`]); a no-op if already started.
+    pub fn begin(&mut self) {
+        if self.journal.is_none() {
+            self.journal = Some(Box::new(Journal {
+                len_before: self.participants.len(),
+                saved: Vec::new(),
+                saved_index: HashSet::new(),
+                expires_at: self.expires_at,
+                version: self.version,
+            }));
+        }
+    }
+
+    /// Keeps participant `i`'s pre-image, the first time it changes.
+    fn save(&mut self, i: usize) {
+        let Some(j) = self.journal.as_deref_mut() else {
+            return;
+        };
+        if i < j.len_before && j.saved_index.insert(i) {
+            if let Some(p) = self.participants.get(i) {
+                j.saved.push((i, p.clone()));
+            }
+        }
+    }
+
+    /// The version the operation started from, if it is journaled.
+    pub fn version_before(&self) -> u64 {
+        self.journal.as_ref().map_or(self.version, |j| j.version)
+    }
+
+    /// What the journaled operation changed: the version it started from
+    /// and the indices of the participants it added or changed (`None`: no
+    /// journal, or nothing changed).
+    pub fn journal_changes(&self) -> Option<(u64, Vec<usize>)> {
+        let j = self.journal.as_deref()?;
+        let mut dirty: Vec<usize> = j.saved.iter().map(|(i, _)| *i).collect();
+        dirty.sort_unstable();
+        dirty.extend(j.len_before..self.participants.len());
+        let changed = !dirty.is_empty() || j.expires_at != self.expires_at;
+        changed.then_some((j.version, dirty))
+    }
+
+    /// Drops the journal: what the operation changed stays.
+    pub fn end_journal(&mut self) {
+        self.journal = None;
+    }
+
+    /// Puts back what the journaled operation changed.
+    pub fn rollback(&mut self) {
+        let Some(j) = self.journal.take() else {
+            return;
+        };
+        for i in j.len_before..self.participants.len() {
+            self.present_users.remove(&i);
+            self.present_listeners.remove(&i);
+        }
+        for p in self.participants.drain(j.len_before..) {
+            self.index.remove(p.info.external_id());
+        }
+        for (i, p) in j.saved.into_iter().rev() {
+            if let Some(slot) = self.participants.get_mut(i) {
+                *slot = p;
+            }
+            self.sort_presence(i);
+        }
+        self.expires_at = j.expires_at;
+        self.version = j.version;
     }
 
     /// See the `version` field.
@@ -205,6 +351,7 @@ impl Conference {
     /// Mutable access to a field that neither presence nor expiry depend on
     /// (use [`Conference::update`] for anything else).
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Participant> {
+        self.save(i);
         self.participants.get_mut(i)
     }
 
@@ -265,6 +412,7 @@ impl Conference {
         now: u64,
         f: impl FnOnce(&mut Participant) -> R,
     ) -> Option<R> {
+        self.save(i);
         let p = self.participants.get_mut(i)?;
         self.version += 1;
         let r = f(p);

@@ -151,11 +151,6 @@ impl Platform {
         };
         conf.add(owner_p);
         let info = conf.info();
-        st.aliases.insert(conf.alias.key().to_owned(), id);
-        st.max_token_ttl = st.max_token_ttl.max(resolved.token_ttl_secs);
-        if let Some(t) = conf.expires_at {
-            st.expiry.insert((t, id));
-        }
         let to = st.sessions_of(&owner_id).to_vec();
         out.send(
             &to,
@@ -165,7 +160,7 @@ impl Platform {
                 is_protected: resolved.protected,
             },
         );
-        st.conferences.insert(id, conf);
+        st.insert_conference(conf);
         Ok(Created {
             conference: info,
             is_new: true,
@@ -247,23 +242,28 @@ impl Platform {
     /// does this first; hosts call it on a timer (say every few seconds) so
     /// refreshes go out while nothing else happens. Returns how many
     /// conferences were destroyed.
+    ///
+    /// With a store, a sweep whose commit fails is put back and this returns
+    /// 0; the next call (or operation) tries again. [`Platform::try_expire_conferences`]
+    /// reports the error.
     pub fn expire_conferences(&self) -> usize {
+        self.try_expire_conferences().unwrap_or(0)
+    }
+
+    /// [`Platform::expire_conferences`], with the store's error if its
+    /// commit failed.
+    pub fn try_expire_conferences(&self) -> Result<usize> {
         let now = self.monotonic_now();
-        let (count, wake) = {
+        let (count, wake, closed) = {
             let mut st = self.state.lock();
             let mut out = Outbox::default();
-            let count = self.housekeeping(&mut st, now, &mut out);
-            let closed = std::mem::take(&mut out.closed);
-            (
-                count,
-                (st.deliver(out, self.config.max_queued_events), closed),
-            )
+            let (count, closed) = self.sweep(&mut st, now, &mut out)?;
+            (count, st.deliver(out, self.config.max_queued_events), closed)
         };
-        let (wake, closed) = wake;
         for (sid, listener) in wake {
             listener(sid);
         }
         drop(closed);
-        count
+        Ok(count)
     }
 }

@@ -108,4 +108,19 @@ pub enum PlatformError {
     /// The participant's status does not allow this.
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// The platform's store could not commit the operation: nothing changed
+    /// and nothing was sent. Try again.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Why a verifying key could not be trusted or removed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyChangeError {
+    /// The key or key id was refused.
+    #[error(transparent)]
+    Key(#[from] crate::token::KeyError),
+    /// The store could not commit the change: nothing changed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }

@@ -215,7 +215,7 @@ impl Platform {
             .iter()
             .filter(|(a, _)| matches!(a, Action::Add))
             .count();
-        if let Some(conf) = st.conferences.get_mut(&id) {
+        if let Some(conf) = st.conf_mut(id) {
             conf.reserve(adds);
         }
         for (inv, (action, perms)) in invitees.iter().zip(plan.steps) {
@@ -229,7 +229,7 @@ impl Platform {
                         |s| s.info.clone(),
                     )
             });
-            let Some(conf) = st.conferences.get_mut(&id) else {
+            let Some(conf) = st.conf_mut(id) else {
                 break;
             };
             let minted = (protected && !matches!(action, Action::AlreadyIn))

@@ -138,7 +138,7 @@ impl Platform {
                         permissions: c.permissions,
                     };
                     st.record_token(id, idx, record, now);
-                    if let Some(p) = st.conferences.get_mut(&id).and_then(|c| c.get_mut(idx)) {
+                    if let Some(p) = st.conf_mut(id).and_then(|c| c.get_mut(idx)) {
                         p.current_token = Some(presented.into());
                     }
                 }
@@ -147,13 +147,9 @@ impl Platform {
             st.announce(id, idx, old_status, kind_before, out);
             if let Some(old_sid) = replaced {
                 out.send(&[old_sid], id, EventKind::Switched { external_id: user });
-                if let Some(s) = st.sessions.get_mut(&old_sid) {
-                    s.joined.remove(&id);
-                }
+                st.set_joined(old_sid, id, false);
             }
-            if let Some(s) = st.sessions.get_mut(&sid) {
-                s.joined.insert(id);
-            }
+            st.set_joined(sid, id, true);
             let joined = Joined {
                 status: new_status,
                 permissions,

@@ -18,6 +18,7 @@
 mod app;
 mod conference;
 mod conferences;
+mod durable;
 mod error;
 mod invitations;
 mod membership;
@@ -46,7 +47,7 @@ use crate::expiring::Expiring;
 use crate::snapshot::ConferenceSnapshot;
 pub use app::AppCreated;
 use conference::{Conference, Participant, Resolved, TokenRecord};
-pub use error::PlatformError;
+pub use error::{KeyChangeError, PlatformError};
 pub use snapshots::Resync;
 
 /// The REST adapter's old path: it now lives in [`crate::rest`], and these
@@ -409,6 +410,12 @@ struct State {
     /// The longest token lifetime any conference of this platform uses: how
     /// long a revocation by bare token id must be kept.
     max_token_ttl: u64,
+    /// Verifying keys trusted besides the platform's own (durable).
+    trusted: std::collections::BTreeMap<String, [u8; 32]>,
+    /// Where operations commit, if anywhere.
+    store: Option<Box<dyn crate::store::Store>>,
+    /// The running operation's journal.
+    txn: durable::Txn,
 }
 
 /// A token to sign before an operation takes the lock.
@@ -595,24 +602,52 @@ impl Platform {
     }
 
     /// Trusts another public key too (tokens signed before a key rotation).
+    /// With a store, the key is trusted again after a restart.
     pub fn add_verifying_key(
         &self,
         kid: KeyId,
         key: ed25519_dalek::VerifyingKey,
-    ) -> Result<(), crate::token::KeyError> {
-        self.ring.write().insert(kid, key)
+    ) -> Result<(), KeyChangeError> {
+        let mut st = self.state.lock();
+        let mut ring = self.ring.write();
+        let mut next = ring.clone();
+        next.insert(kid.clone(), key)?;
+        if let Some(store) = &mut st.store {
+            store.commit(&crate::store::Commit {
+                changes: vec![crate::store::Change::KeyTrusted {
+                    kid: kid.as_str().to_owned(),
+                    public_key: key.to_bytes(),
+                }],
+            })?;
+        }
+        st.trusted.insert(kid.as_str().to_owned(), key.to_bytes());
+        *ring = next;
+        Ok(())
     }
 
     /// Stops trusting a verifying key (one added with
     /// [`Platform::add_verifying_key`]; the platform's own signing key stays):
     /// tokens it signed no longer verify, cached or not. Whether it was there.
-    pub fn remove_verifying_key(&self, kid: &str) -> bool {
+    pub fn remove_verifying_key(&self, kid: &str) -> Result<bool, KeyChangeError> {
         if kid == self.key.kid().as_str() {
-            return false;
+            return Ok(false);
         }
-        let removed = self.ring.write().remove(kid);
+        let mut st = self.state.lock();
+        let mut ring = self.ring.write();
+        if !st.trusted.contains_key(kid) && ring.get(kid).is_none() {
+            return Ok(false);
+        }
+        if let Some(store) = &mut st.store {
+            store.commit(&crate::store::Commit {
+                changes: vec![crate::store::Change::KeyRemoved {
+                    kid: kid.to_owned(),
+                }],
+            })?;
+        }
+        st.trusted.remove(kid);
+        let removed = ring.remove(kid);
         self.verified.forget_key(kid);
-        removed
+        Ok(removed)
     }
 
     /// How many verified tokens are cached (at most
@@ -625,13 +660,15 @@ impl Platform {
     /// Revokes one token by its id (`jti`): it no longer admits anyone to any
     /// conference of this platform. Remembered for the longest token lifetime
     /// in use (plus leeway), after which any token with that id has expired.
-    pub fn revoke_token(&self, token_id: &str) {
-        let now = self.monotonic_now();
-        let mut st = self.state.lock();
-        let forget_after = now
-            .saturating_add(st.max_token_ttl.max(self.config.token_ttl_secs))
-            .saturating_add(self.config.leeway_secs);
-        st.revocations.revoke_token(token_id, forget_after);
+    /// Fails only when the platform's store does.
+    pub fn revoke_token(&self, token_id: &str) -> Result<()> {
+        self.run(|st, _, now| {
+            let forget_after = now
+                .saturating_add(st.max_token_ttl.max(self.config.token_ttl_secs))
+                .saturating_add(self.config.leeway_secs);
+            st.revoke_jti(token_id.into(), forget_after);
+            Ok(())
+        })
     }
 
     /// Runs `f` under the lock, delivers its events if it succeeds, then calls
@@ -694,14 +731,26 @@ impl Platform {
         let (result, wake, closed) = {
             let mut st = self.state.lock();
             let mut out = Outbox::default();
-            self.housekeeping(&mut st, now, &mut out);
+            let mut closed = match self.sweep(&mut st, now, &mut out) {
+                Ok((_, closed)) => closed,
+                Err(e) => return Err(e),
+            };
             let mut decided = Outbox::default();
             let result = f(&mut st, &mut decided, now, minter);
-            // A refused operation sends nothing; the sweep's events stand.
+            // With a store, the operation's changes are committed (or, if it
+            // was refused or the commit failed, put back) before anything
+            // leaves. A refused operation sends nothing; the sweep's events
+            // stand.
+            let result = match st.end(result.is_ok()) {
+                Ok(released) => {
+                    closed.extend(released);
+                    result
+                }
+                Err(e) => Err(PlatformError::Store(e)),
+            };
             if result.is_ok() {
                 out.items.append(&mut decided.items);
             }
-            let closed = std::mem::take(&mut out.closed);
             let wake = st.deliver(out, self.config.max_queued_events);
             (result, wake, closed)
         };
@@ -710,6 +759,25 @@ impl Platform {
         }
         drop(closed);
         result
+    }
+
+    /// [`Platform::housekeeping`] as a transaction of its own: committed
+    /// before the operation runs (or put back, and the operation refused,
+    /// if the store fails). Returns the sessions it closed, to drop after the
+    /// lock.
+    fn sweep(&self, st: &mut State, now: u64, out: &mut Outbox) -> Result<(usize, Vec<Session>)> {
+        let destroyed = self.housekeeping(st, now, out);
+        let mut closed = std::mem::take(&mut out.closed);
+        match st.end(true) {
+            Ok(released) => {
+                closed.extend(released);
+                Ok((destroyed, closed))
+            }
+            Err(e) => {
+                out.items.clear();
+                Err(PlatformError::Store(e))
+            }
+        }
     }
 
     /// What every operation does first: destroy conferences whose time is up,

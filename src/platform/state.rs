@@ -28,8 +28,7 @@ impl State {
         if !self.conferences.contains_key(&id) {
             return Err(self.not_found(id));
         }
-        self.conferences
-            .get_mut(&id)
+        self.conf_mut(id)
             .ok_or(PlatformError::ConferenceNotFound(id.to_string()))
     }
 
@@ -146,8 +145,8 @@ impl State {
                 },
             );
         }
-        if let Some(s) = leaving_session.and_then(|s| self.sessions.get_mut(&s)) {
-            s.joined.remove(&id);
+        if let Some(s) = leaving_session {
+            self.set_joined(s, id, false);
         }
         Ok(new)
     }
@@ -246,8 +245,7 @@ impl State {
         // time (see `enter`), so a clock that steps back cannot lock them out.
         self.change_status(id, idx, LifecycleEvent::Kick, now, out, kicked_session)?;
         let forget_after = now.saturating_add(ttl).saturating_add(self.leeway);
-        self.revocations
-            .revoke_subject(id, target.clone(), now, forget_after);
+        self.revoke_subject(id, target, now, forget_after);
         Ok(())
     }
 
@@ -256,7 +254,7 @@ impl State {
     pub(super) fn revoke_records(&mut self, records: Vec<TokenRecord>) {
         for r in records {
             let forget_after = r.expires_at.saturating_add(self.leeway);
-            self.revocations.revoke_token(r.jti, forget_after);
+            self.revoke_jti(r.jti, forget_after);
         }
     }
 
@@ -272,8 +270,7 @@ impl State {
     ) {
         let expired_before = now.saturating_sub(self.leeway);
         let displaced = self
-            .conferences
-            .get_mut(&id)
+            .conf_mut(id)
             .and_then(|c| c.update(idx, now, |p| p.add_token(token, expired_before)))
             .unwrap_or_default();
         let displaced = displaced
@@ -287,7 +284,7 @@ impl State {
     /// Remembers the token a participant who is in the conference now holds
     /// (for snapshots); nothing for one who is not.
     pub(super) fn set_current_token(&mut self, id: ConferenceId, idx: usize, token: &str) {
-        if let Some(p) = self.conferences.get_mut(&id).and_then(|c| c.get_mut(idx)) {
+        if let Some(p) = self.conf_mut(id).and_then(|c| c.get_mut(idx)) {
             if p.status.is_in_conference() {
                 p.current_token = Some(token.into());
             }
@@ -317,7 +314,7 @@ impl State {
         };
         if let Some(at) = self.refresh_time(conf, p) {
             let key = (at, id, p.info.external_id().clone());
-            self.refresh.insert(key);
+            self.insert_refresh(key);
         }
     }
 
@@ -328,28 +325,22 @@ impl State {
         now: u64,
         out: &mut Outbox,
     ) {
-        let Some(conf) = self.conferences.remove(&id) else {
+        let Some(conf) = self.conferences.get(&id) else {
             return;
         };
-        self.aliases.remove(conf.alias.key());
-        if let Some(t) = conf.expires_at {
-            self.expiry.remove(&(t, id));
-        }
         // "Destroyed" is worth saying while a token for it may still be shown.
         let forget_after = now
             .saturating_add(conf.options.token_ttl_secs)
             .saturating_add(self.leeway);
-        self.destroyed.insert(id, (), forget_after);
         let mut to: Vec<SessionId> = conf
             .external_ids()
             .flat_map(|u| self.sessions_of(u).iter().copied())
             .collect();
         to.sort_unstable();
         to.dedup();
+        self.remove_conference(id, forget_after);
         for s in &to {
-            if let Some(sess) = self.sessions.get_mut(s) {
-                sess.joined.remove(&id);
-            }
+            self.set_joined(*s, id, false);
         }
         out.send(&to, id, EventKind::ConferenceEnded { reason });
     }
@@ -393,7 +384,7 @@ impl State {
             return;
         }
         while self.idle.first().is_some_and(|(at, _)| *at <= now) {
-            let Some((at, sid)) = self.idle.pop_first() else {
+            let Some((at, sid)) = self.pop_idle() else {
                 break;
             };
             let due = self
@@ -417,18 +408,6 @@ impl State {
                 out.closed.push(s);
             }
         }
-    }
-
-    pub(super) fn remove_session(&mut self, sid: SessionId) -> Option<Session> {
-        let s = self.sessions.remove(&sid)?;
-        let user = s.info.external_id();
-        if let Some(list) = self.by_user.get_mut(user) {
-            list.retain(|x| *x != sid);
-            if list.is_empty() {
-                self.by_user.remove(user);
-            }
-        }
-        Some(s)
     }
 
     /// Puts events into queues (each at most `cap` long); returns the

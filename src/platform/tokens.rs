@@ -9,7 +9,7 @@ impl Platform {
     /// participant's newest token, or whose participant left, are dropped.
     pub(super) fn refresh_due(&self, st: &mut State, now: u64, out: &mut Outbox) {
         while st.refresh.first().is_some_and(|(at, _, _)| *at <= now) {
-            let Some((at, id, who)) = st.refresh.pop_first() else {
+            let Some((at, id, who)) = st.pop_refresh() else {
                 break;
             };
             let Some(conf) = st.conferences.get(&id) else {

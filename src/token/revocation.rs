@@ -48,6 +48,65 @@ impl RevocationList {
         self.subjects.insert(key, before, forget_after);
     }
 
+    /// The deadline kept for a revoked token id (the platform's undo and
+    /// store use it).
+    pub(crate) fn token_deadline(&self, token_id: &str) -> Option<u64> {
+        self.token_ids.entry(token_id).map(|(_, at)| at)
+    }
+
+    /// Puts a token id's revocation back as it was (`None`: not revoked).
+    pub(crate) fn restore_token(&mut self, token_id: Arc<str>, deadline: Option<u64>) {
+        self.token_ids.remove(&token_id);
+        if let Some(at) = deadline {
+            self.token_ids.insert(token_id, (), at);
+        }
+    }
+
+    /// A kick's (revoked before, deadline), if kept.
+    pub(crate) fn subject_entry(
+        &self,
+        conference: ConferenceId,
+        subject: &ExternalId,
+    ) -> Option<(u64, u64)> {
+        self.subjects
+            .entry(&(conference, subject.clone()))
+            .map(|(before, at)| (*before, at))
+    }
+
+    /// Puts a kick's revocation back as it was (`None`: none).
+    pub(crate) fn restore_subject(
+        &mut self,
+        conference: ConferenceId,
+        subject: ExternalId,
+        entry: Option<(u64, u64)>,
+    ) {
+        let key = (conference, subject);
+        self.subjects.remove(&key);
+        if let Some((before, at)) = entry {
+            self.subjects.insert(key, before, at);
+        }
+    }
+
+    /// Every revoked token id with its deadline, and every kick with
+    /// (revoked before, deadline): what a store keeps.
+    pub(crate) fn entries(
+        &self,
+    ) -> (
+        Vec<(Arc<str>, u64)>,
+        Vec<((ConferenceId, ExternalId), (u64, u64))>,
+    ) {
+        (
+            self.token_ids
+                .iter()
+                .map(|(k, _, at)| (Arc::clone(k), at))
+                .collect(),
+            self.subjects
+                .iter()
+                .map(|(k, v, at)| (k.clone(), (*v, at)))
+                .collect(),
+        )
+    }
+
     /// Whether this token id was revoked.
     #[must_use]
     pub fn is_token_revoked(&self, token_id: &str) -> bool {

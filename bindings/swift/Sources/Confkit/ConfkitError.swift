@@ -48,6 +48,8 @@ public struct ConfkitError: Error, Equatable, Sendable, CustomStringConvertible 
         /// REST create: the alias names a live conference this request may
         /// not take over (HTTP 409).
         case aliasTaken = 19
+        /// The platform's store could not make the operation durable: nothing changed; try again.
+        case storeUnavailable = 20
         /// A panic was caught at the boundary: a bug in confkit, please report it.
         case panic = 99
         /// Wrapper only: a status this package does not know (see `code`).

@@ -843,6 +843,7 @@ final class ConfkitTests: XCTestCase {
             (.tooLarge, CONFKIT_STATUS_TOO_LARGE),
             (.closed, CONFKIT_STATUS_CLOSED),
             (.aliasTaken, CONFKIT_STATUS_ALIAS_TAKEN),
+            (.storeUnavailable, CONFKIT_STATUS_STORE_UNAVAILABLE),
             (.panic, CONFKIT_STATUS_PANIC),
         ]
         XCTAssertEqual(header.count, ConfkitError.Status.allCases.filter { $0.rawValue > 0 }.count)

@@ -23,6 +23,8 @@ enum class ConfkitStatus(val code: Int) {
     CLOSED(18),
     /** REST create: the alias names a live conference this request may not take over (HTTP 409). */
     ALIAS_TAKEN(19),
+    /** The platform's store could not make the operation durable: nothing changed; try again (REST 503). */
+    STORE_UNAVAILABLE(20),
     PANIC(99),
     UNKNOWN(-1);
 
