@@ -84,7 +84,10 @@ fn a_removed_key_admits_no_cached_token() {
     let token = other.mint(&claims);
     p.join(bob, conf, Some(&token)).unwrap(); // verified, and now cached
     assert!(p.remove_verifying_key("partner").unwrap());
-    assert!(!p.remove_verifying_key(KID).unwrap(), "the platform's own key stays");
+    assert!(
+        !p.remove_verifying_key(KID).unwrap(),
+        "the platform's own key stays"
+    );
     let err = p.join(bob, conf, Some(&token)).unwrap_err();
     assert_eq!(code(err), ErrorCode::TokenInvalid);
 }

@@ -258,7 +258,11 @@ impl Platform {
             let mut st = self.state.lock();
             let mut out = Outbox::default();
             let (count, closed) = self.sweep(&mut st, now, &mut out)?;
-            (count, st.deliver(out, self.config.max_queued_events), closed)
+            (
+                count,
+                st.deliver(out, self.config.max_queued_events),
+                closed,
+            )
         };
         for (sid, listener) in wake {
             listener(sid);

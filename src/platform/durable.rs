@@ -340,7 +340,10 @@ impl State {
                 }
             }
             Undo::SessionRemoved(sid, pos, s) => {
-                let list = self.by_user.entry(s.info.external_id().clone()).or_default();
+                let list = self
+                    .by_user
+                    .entry(s.info.external_id().clone())
+                    .or_default();
                 list.insert(pos.min(list.len()), sid);
                 self.sessions.insert(sid, *s);
             }
@@ -510,10 +513,86 @@ impl Platform {
         Ok(platform)
     }
 
+    /// A platform on the SQLite file at `path` (created if missing), as
+    /// [`Platform::with_store`] describes: what the file holds is loaded,
+    /// and every operation is on disk (`synchronous=FULL`) before it answers.
+    #[cfg(feature = "sqlite")]
+    pub fn open(
+        path: impl AsRef<std::path::Path>,
+        key: SigningKey,
+        clock: Arc<dyn Clock>,
+        config: PlatformConfig,
+    ) -> Result<Self, StoreError> {
+        let store = crate::store::SqliteStore::open(path)?;
+        Self::with_store(key, clock, config, Box::new(store))
+    }
+
     /// Everything durable the platform holds now: what its store would give
     /// back after a restart (before the restart's leaves).
     #[must_use]
     pub fn durable_image(&self) -> Image {
         self.state.lock().image()
+    }
+
+    /// Compacts the store now (it also compacts by itself as its log grows):
+    /// what has expired is dropped from it. A no-op without a store.
+    pub fn compact(&self) -> Result<(), StoreError> {
+        let mut st = self.state.lock();
+        let image = st.image();
+        match &mut st.store {
+            Some(store) => store.compact(&image),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Platform {
+    /// Everything the platform holds, durable or not (sessions, queues,
+    /// remembered replies, schedules), as text: what the tests compare to
+    /// show that a refused operation or a failed commit left no trace. Not
+    /// a stable format.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn debug_fingerprint(&self) -> String {
+        use std::fmt::Write;
+        let st = self.state.lock();
+        let mut s = format!("{:?}\n", st.image());
+        let mut sessions: Vec<_> = st.sessions.iter().collect();
+        sessions.sort_by_key(|(sid, _)| **sid);
+        for (sid, session) in sessions {
+            let mut joined: Vec<_> = session.joined.iter().collect();
+            joined.sort();
+            let replies: Vec<_> = session
+                .replies
+                .iter()
+                .map(|r| (&r.id, r.reply.as_deref()))
+                .collect();
+            let _ = writeln!(
+                s,
+                "{sid} {:?} next={} joined={joined:?} queue={:?} sent={:?} replies={replies:?} heard={:?}",
+                session.info, session.next_sequence, session.queue, session.sent, session.last_heard
+            );
+        }
+        let mut by_user: Vec<_> = st.by_user.iter().collect();
+        by_user.sort();
+        let _ = writeln!(s, "by_user={by_user:?}");
+        let mut confs: Vec<_> = st.conferences.values().collect();
+        confs.sort_by_key(|c| c.id);
+        for c in confs {
+            let links: Vec<_> = c
+                .participants()
+                .iter()
+                .map(|p| (p.session, p.current_token.as_deref()))
+                .collect();
+            let _ = writeln!(s, "{} present={} links={links:?}", c.id, c.present_count());
+        }
+        let mut aliases: Vec<_> = st.aliases.iter().collect();
+        aliases.sort();
+        let _ = writeln!(
+            s,
+            "aliases={aliases:?} expiry={:?} refresh={:?} idle={:?} next_session={} max_ttl={}",
+            st.expiry, st.refresh, st.idle, st.next_session, st.max_token_ttl
+        );
+        s
     }
 }

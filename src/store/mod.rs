@@ -45,7 +45,9 @@ pub enum StoreError {
     Unavailable(String),
     /// A conference's stored version was not the one the commit expected:
     /// another writer changed it (or a commit was lost).
-    #[error("store conflict on conference {conference}: expected version {expected:?}, found {found:?}")]
+    #[error(
+        "store conflict on conference {conference}: expected version {expected:?}, found {found:?}"
+    )]
     Conflict {
         /// The conference.
         conference: ConferenceId,
@@ -215,6 +217,7 @@ pub struct Image {
     /// Revoked token ids, with when each can be forgotten.
     pub revoked_tokens: BTreeMap<Arc<str>, u64>,
     /// Kicks: (conference, subject) → (revoked before, forget after).
+    #[serde(with = "pairs")]
     pub revoked_subjects: BTreeMap<(ConferenceId, ExternalId), (u64, u64)>,
     /// Destroyed conference ids, with when each can be forgotten.
     pub destroyed: BTreeMap<ConferenceId, u64>,
@@ -271,13 +274,13 @@ impl Image {
                 participants,
                 ..
             } => {
-                let entry = self
-                    .conferences
-                    .entry(conference.id)
-                    .or_insert_with(|| StoredConference {
-                        record: conference.clone(),
-                        participants: BTreeMap::new(),
-                    });
+                let entry =
+                    self.conferences
+                        .entry(conference.id)
+                        .or_insert_with(|| StoredConference {
+                            record: conference.clone(),
+                            participants: BTreeMap::new(),
+                        });
                 entry.record = conference.clone();
                 for p in participants {
                     entry.participants.insert(p.position, p.clone());
@@ -329,7 +332,33 @@ impl Image {
     /// How many participant records it holds, over every conference.
     #[must_use]
     pub fn participant_count(&self) -> usize {
-        self.conferences.values().map(|c| c.participants.len()).sum()
+        self.conferences
+            .values()
+            .map(|c| c.participants.len())
+            .sum()
+    }
+}
+
+/// A map with keys JSON cannot spell (tuples), as a list of pairs.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
     }
 }
 
