@@ -30,7 +30,7 @@ const MIGRATIONS: &[&str] = &["
         through_seq INTEGER NOT NULL,
         body BLOB NOT NULL
     );
-    CREATE TABLE log (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
+    CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL);
     CREATE TABLE versions (conference TEXT PRIMARY KEY, version INTEGER NOT NULL);
 "];
 
@@ -195,24 +195,23 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(unavailable)?;
-        let (through, mut image) = match snapshot {
+        let mut image = match snapshot {
             Some((through, body)) => {
                 self.snapshot_bytes = body.len() as u64;
-                let image: Image =
-                    serde_json::from_slice(&body).map_err(|e| corrupt("snapshot", e))?;
-                (through, image)
+                serde_json::from_slice::<Image>(&body)
+                    .map_err(|e| corrupt(&format!("snapshot through {through}"), e))?
             }
-            None => (0, Image::default()),
+            None => Image::default(),
         };
         self.snapshot_conferences = image.conferences.len() as u64;
+        // A compaction empties the log in the transaction that writes the
+        // snapshot, so every row still there came after it.
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, body FROM log WHERE seq > ?1 ORDER BY seq")
+            .prepare("SELECT seq, body FROM log ORDER BY seq")
             .map_err(unavailable)?;
         let rows = stmt
-            .query_map([through], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
             .map_err(unavailable)?;
         let (mut n, mut bytes) = (0u64, 0u64);
         for row in rows {
