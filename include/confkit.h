@@ -18,6 +18,12 @@
 #include <stdint.h>
 
 /**
+ * The schema this library writes. Opening a file with an older schema
+ * migrates it forward; a newer one is refused.
+ */
+#define SQLITE_SCHEMA_VERSION 1
+
+/**
  * The library's major version.
  */
 #define CONFKIT_VERSION_MAJOR 0
@@ -1445,6 +1451,30 @@ confkit_status confkit_platform_new_with(const uint8_t *signing_seed,
                                          struct confkit_error **error_out);
 
 /**
+ * Opens a platform that keeps what it must not lose (conferences,
+ * participants, revocations, trusted keys) in the SQLite file at `path`
+ * (UTF-8, created if missing): a platform opened again on the same file
+ * finds them, with every participant who was connected having left. Every
+ * operation is on disk before it answers; one whose commit fails is refused
+ * with `CONFKIT_STATUS_STORE_UNAVAILABLE` and changes nothing.
+ *
+ * `signing_seed` (32 bytes) is required: tokens issued before a restart
+ * must still verify after it. `clock` and `options` as for
+ * `confkit_platform_new_with`. Fails with `CONFKIT_STATUS_STORE_UNAVAILABLE`
+ * when the file cannot be opened or read, or when the library was built
+ * without the `sqlite` feature (phone builds).
+ */
+confkit_status confkit_platform_open(const uint8_t *path,
+                                     size_t path_len,
+                                     const uint8_t *signing_seed,
+                                     const uint8_t *key_id,
+                                     size_t key_id_len,
+                                     const struct confkit_clock *clock,
+                                     const struct confkit_platform_options *options,
+                                     struct confkit_platform **platform_out,
+                                     struct confkit_error **error_out);
+
+/**
  * Frees a platform. Sessions still open keep its state alive until they are
  * freed. NULL is accepted.
  */
@@ -1482,7 +1512,8 @@ confkit_status confkit_platform_jwks(const struct confkit_platform *platform,
 /**
  * Destroys every empty conference past its time to live (each operation
  * also does this first). Writes how many were destroyed to `count_out`
- * when it is not NULL.
+ * when it is not NULL. With a store, fails with
+ * `CONFKIT_STATUS_STORE_UNAVAILABLE` (nothing done) when it cannot commit.
  */
 confkit_status confkit_platform_expire_conferences(const struct confkit_platform *platform,
                                                    size_t *count_out,

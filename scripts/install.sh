@@ -12,15 +12,18 @@
 # PKG_CONFIG_PATH=PREFIX/lib/pkgconfig for a prefix pkg-config does not search).
 #
 # Environment: CONFKIT_PROFILE=release (default) or debug: which cargo build
-# to install; CARGO_TARGET_DIR is honoured.
+# to install; CONFKIT_FEATURES (default "sqlite": the store an app server
+# needs; set it empty for a library without SQLite); CARGO_TARGET_DIR is
+# honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${1:-/usr/local}
 PROFILE=${CONFKIT_PROFILE:-release}
 TARGET=${CARGO_TARGET_DIR:-target}
+FEATURES=${CONFKIT_FEATURES-sqlite}
 case "$PROFILE" in
-  release) cargo build --release --lib ;;
-  debug) cargo build --lib ;;
+  release) cargo build --release --lib --features "$FEATURES" ;;
+  debug) cargo build --lib --features "$FEATURES" ;;
   *) echo "CONFKIT_PROFILE must be release or debug" >&2; exit 2 ;;
 esac
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)

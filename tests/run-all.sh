@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests", and what CI runs): formatting,
-# lints, the Rust tests (unit, integration, header drift, FFI guard), the
+# lints, the Rust tests (unit, integration, header drift, FFI guard, the
+# store's crash test with real processes), the
 # walkthrough as a smoke test, the C tests (static + shared, under valgrind;
 # static under AddressSanitizer + UBSan), the Kotlin binding's JVM tests and
 # a short fuzz run of every fuzz target (fuzz/run-ci.sh: CONFKIT_FUZZ_SECONDS
@@ -16,11 +17,18 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
+step "cargo clippy --all-targets --features sqlite -- -D warnings"
+cargo clippy --all-targets --features sqlite -- -D warnings
 
-step "cargo test (unit, integration, doc tests)"
-cargo test
+step "cargo check --lib (a phone's build: no store engine)"
+cargo check --lib
+if cargo tree -e normal --prefix none | grep -q '^rusqlite\|^libsqlite3-sys'; then
+  echo "error: the default build pulls in SQLite" >&2
+  exit 1
+fi
+
+step "cargo test --features sqlite (unit, integration incl. 200-kill crash test, doc tests)"
+cargo test --features sqlite
 
 step "walkthrough (smoke test)"
 cargo run --quiet --example walkthrough > target/walkthrough.out

@@ -53,8 +53,8 @@ if [ -z "${KOTLIN_STDLIB:-}" ]; then
 fi
 [ -n "${KOTLIN_STDLIB:-}" ] && [ -f "$KOTLIN_STDLIB" ] || skip "kotlin-stdlib.jar was not found (set KOTLIN_STDLIB)"
 
-echo "==> cargo build (debug) in $ROOT"
-(cd "$ROOT" && cargo build --lib)
+echo "==> cargo build --features sqlite (debug) in $ROOT"
+(cd "$ROOT" && cargo build --lib --features sqlite)
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET_DIR" in
     /*) ;;

@@ -167,6 +167,7 @@ from_error! {
     crate::identity::IdentityError => |_e| ErrorCode::InvalidArgument,
     crate::permissions::UnknownPermission => |_e| ErrorCode::UnknownPermission,
     crate::lifecycle::UnknownStatus => |_e| ErrorCode::InvalidArgument,
+    crate::store::StoreError => |_e| ErrorCode::StoreUnavailable,
 }
 
 pub(crate) type FfiResult<T = ()> = Result<T, FfiError>;

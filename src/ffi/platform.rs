@@ -134,6 +134,20 @@ unsafe fn new_platform(
     clock: Arc<dyn Clock>,
     options: Option<&confkit_platform_options>,
 ) -> Result<confkit_platform, FfiError> {
+    // SAFETY: forwarded from the caller.
+    let (key, config) = unsafe { key_and_config(signing_seed, key_id, key_id_len, options) }?;
+    Ok(confkit_platform {
+        inner: Arc::new(Platform::with_config(key, clock, config)),
+    })
+}
+
+/// The signing key and settings a platform is made with.
+unsafe fn key_and_config(
+    signing_seed: *const u8,
+    key_id: *const u8,
+    key_id_len: usize,
+    options: Option<&confkit_platform_options>,
+) -> Result<(SigningKey, PlatformConfig), FfiError> {
     // SAFETY: the caller passes `key_id_len` readable bytes or NULL.
     let kid = unsafe { arg_str(key_id, key_id_len, "key_id") }?;
     let kid = KeyId::new(kid)?;
@@ -165,9 +179,7 @@ unsafe fn new_platform(
             config.token_refresh_lead_secs = o.token_refresh_lead_secs;
         }
     }
-    Ok(confkit_platform {
-        inner: Arc::new(Platform::with_config(key, clock, config)),
-    })
+    Ok((key, config))
 }
 
 /// Creates a platform on the system clock with default settings.
@@ -225,6 +237,83 @@ pub unsafe extern "C" fn confkit_platform_new_with(
         write_out(out, into_raw(p));
         Ok(())
     })
+}
+
+/// Opens a platform that keeps what it must not lose (conferences,
+/// participants, revocations, trusted keys) in the SQLite file at `path`
+/// (UTF-8, created if missing): a platform opened again on the same file
+/// finds them, with every participant who was connected having left. Every
+/// operation is on disk before it answers; one whose commit fails is refused
+/// with `CONFKIT_STATUS_STORE_UNAVAILABLE` and changes nothing.
+///
+/// `signing_seed` (32 bytes) is required: tokens issued before a restart
+/// must still verify after it. `clock` and `options` as for
+/// `confkit_platform_new_with`. Fails with `CONFKIT_STATUS_STORE_UNAVAILABLE`
+/// when the file cannot be opened or read, or when the library was built
+/// without the `sqlite` feature (phone builds).
+#[no_mangle]
+pub unsafe extern "C" fn confkit_platform_open(
+    path: *const u8,
+    path_len: usize,
+    signing_seed: *const u8,
+    key_id: *const u8,
+    key_id_len: usize,
+    clock: *const confkit_clock,
+    options: *const confkit_platform_options,
+    platform_out: *mut *mut confkit_platform,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        let out = arg_out(platform_out, "platform_out")?;
+        // SAFETY: the caller passes readable bytes and NULL or live objects.
+        let (path, clock, options) = unsafe {
+            (
+                arg_str(path, path_len, "path")?,
+                clock.as_ref(),
+                options.as_ref(),
+            )
+        };
+        if signing_seed.is_null() {
+            return Err(FfiError::null("signing_seed"));
+        }
+        let clock: Arc<dyn Clock> = match clock {
+            Some(c) => Arc::new(c.clock.clone()),
+            None => Arc::new(SystemClock),
+        };
+        // SAFETY: forwarded from the caller.
+        let (key, config) = unsafe { key_and_config(signing_seed, key_id, key_id_len, options) }?;
+        let platform = open_platform(path, key, clock, config)?;
+        write_out(
+            out,
+            into_raw(confkit_platform {
+                inner: Arc::new(platform),
+            }),
+        );
+        Ok(())
+    })
+}
+
+#[cfg(feature = "sqlite")]
+fn open_platform(
+    path: &str,
+    key: SigningKey,
+    clock: Arc<dyn Clock>,
+    config: PlatformConfig,
+) -> Result<Platform, FfiError> {
+    Ok(Platform::open(path, key, clock, config)?)
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_platform(
+    _path: &str,
+    _key: SigningKey,
+    _clock: Arc<dyn Clock>,
+    _config: PlatformConfig,
+) -> Result<Platform, FfiError> {
+    Err(FfiError::new(
+        ErrorCode::StoreUnavailable,
+        "this libconfkit was built without the sqlite feature: no store",
+    ))
 }
 
 /// Frees a platform. Sessions still open keep its state alive until they are
@@ -297,7 +386,8 @@ pub unsafe extern "C" fn confkit_platform_jwks(
 
 /// Destroys every empty conference past its time to live (each operation
 /// also does this first). Writes how many were destroyed to `count_out`
-/// when it is not NULL.
+/// when it is not NULL. With a store, fails with
+/// `CONFKIT_STATUS_STORE_UNAVAILABLE` (nothing done) when it cannot commit.
 #[no_mangle]
 pub unsafe extern "C" fn confkit_platform_expire_conferences(
     platform: *const confkit_platform,
@@ -307,7 +397,7 @@ pub unsafe extern "C" fn confkit_platform_expire_conferences(
     guard(error_out, || {
         // SAFETY: the caller passes NULL or a live platform.
         let platform = unsafe { arg_ref(platform, "platform") }?;
-        let n = platform.inner.expire_conferences();
+        let n = platform.inner.try_expire_conferences()?;
         if !count_out.is_null() {
             write_out(count_out, n);
         }

@@ -379,11 +379,10 @@ impl State {
                 )
             })
             .collect();
-        let (tokens, subjects) = self.revocations.entries();
         Image {
             conferences,
-            revoked_tokens: tokens.into_iter().collect(),
-            revoked_subjects: subjects.into_iter().collect(),
+            revoked_tokens: self.revocations.token_entries().collect(),
+            revoked_subjects: self.revocations.subject_entries().collect(),
             destroyed: self.destroyed.iter().map(|(k, _, at)| (*k, at)).collect(),
             keys: self.trusted.clone(),
             session_epoch: u32::try_from(self.session_epoch >> 32).unwrap_or(0),
@@ -396,15 +395,13 @@ impl State {
             let record = &stored.record;
             let alias = Alias::new(record.alias.clone())
                 .map_err(|e| StoreError::Corrupt(format!("conference {id}: {e}")))?;
-            let mut expected = 0u32;
             let mut participants = Vec::with_capacity(stored.participants.len());
-            for (pos, p) in stored.participants {
-                if pos != expected {
+            for (expected, (pos, p)) in stored.participants.into_iter().enumerate() {
+                if usize::try_from(pos).ok() != Some(expected) {
                     return Err(StoreError::Corrupt(format!(
                         "conference {id}: participant {expected} missing"
                     )));
                 }
-                expected += 1;
                 participants.push(Participant {
                     info: p.info,
                     status: p.status,

@@ -87,24 +87,16 @@ impl RevocationList {
         }
     }
 
-    /// Every revoked token id with its deadline, and every kick with
-    /// (revoked before, deadline): what a store keeps.
-    pub(crate) fn entries(
+    /// Every revoked token id with its deadline (what a store keeps).
+    pub(crate) fn token_entries(&self) -> impl Iterator<Item = (Arc<str>, u64)> + '_ {
+        self.token_ids.iter().map(|(k, _, at)| (Arc::clone(k), at))
+    }
+
+    /// Every kick as ((conference, subject), (revoked before, deadline)).
+    pub(crate) fn subject_entries(
         &self,
-    ) -> (
-        Vec<(Arc<str>, u64)>,
-        Vec<((ConferenceId, ExternalId), (u64, u64))>,
-    ) {
-        (
-            self.token_ids
-                .iter()
-                .map(|(k, _, at)| (Arc::clone(k), at))
-                .collect(),
-            self.subjects
-                .iter()
-                .map(|(k, v, at)| (k.clone(), (*v, at)))
-                .collect(),
-        )
+    ) -> impl Iterator<Item = ((ConferenceId, ExternalId), (u64, u64))> + '_ {
+        self.subjects.iter().map(|(k, v, at)| (k.clone(), (*v, at)))
     }
 
     /// Whether this token id was revoked.

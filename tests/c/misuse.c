@@ -77,8 +77,10 @@ static void names(void) {
     CHECK_EQ_I64(CONFKIT_STATUS_OK, 0);
     CHECK_EQ_I64(CONFKIT_STATUS_CLOSED, 18);
     CHECK_EQ_I64(CONFKIT_STATUS_ALIAS_TAKEN, 19);
+    CHECK_EQ_I64(CONFKIT_STATUS_STORE_UNAVAILABLE, 20);
+    CHECK_STREQ(confkit_status_name(CONFKIT_STATUS_STORE_UNAVAILABLE), "STORE_UNAVAILABLE");
     CHECK_EQ_I64(CONFKIT_STATUS_PANIC, 99);
-    const confkit_status unknown[] = {-1, 20, 21, 98, 100, 1000, INT32_MAX, INT32_MIN};
+    const confkit_status unknown[] = {-1, 21, 22, 98, 100, 1000, INT32_MAX, INT32_MIN};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         CHECK_STREQ(confkit_status_name(unknown[i]), "UNKNOWN");
     }

@@ -60,9 +60,9 @@ echo 'int main(void){return 0;}' > "$BUILD/probe.c"
 "$CC" "${SAN[@]}" -o "$BUILD/probe" "$BUILD/probe.c" >/dev/null 2>&1 && "$BUILD/probe" ||
     skip "$CC cannot build and run a program with ${SAN[*]}"
 
-printf '\n--> cargo build --lib with -Zsanitizer=address (%s)\n' "$ASAN_TARGET_DIR"
+printf '\n--> cargo build --lib --features sqlite with -Zsanitizer=address (%s)\n' "$ASAN_TARGET_DIR"
 RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=address" \
-    cargo build --lib --target "$TRIPLE" --target-dir "$ASAN_TARGET_DIR"
+    cargo build --lib --features sqlite --target "$TRIPLE" --target-dir "$ASAN_TARGET_DIR"
 LIB=$BUILD/libconfkit.a
 cp "$ASAN_TARGET_DIR/$TRIPLE/debug/libconfkit.a" "$LIB"
 # The library really is instrumented.

@@ -59,8 +59,8 @@ EOF
   fi
 fi
 
-step "cargo build --lib (debug: staticlib + cdylib)"
-if ! cargo build --lib; then
+step "cargo build --lib --features sqlite (debug: staticlib + cdylib)"
+if ! cargo build --lib --features sqlite; then
   echo "ctests: 0 passed, $RUNS failed"
   exit 1
 fi

@@ -372,8 +372,8 @@ def test_names():
     def sf(n):
         b=C.c_int32(); a=arg(n); ffi(lambda e: L.confkit_participant_status_from_name(a[0],C.c_size_t(a[1]),C.byref(b),e)); return b.value
     assert [sf(n) for n in sn]==list(range(9)); assert sf("CONNECTED")==2; throws("INVALID_ARGUMENT", lambda: sf("NOPE"))
-    st=["NULL_ARGUMENT","INVALID_UTF8","INVALID_ARGUMENT","UNKNOWN_PERMISSION","TOKEN_INVALID","TOKEN_EXPIRED","TOKEN_REVOKED","TOKEN_WRONG_CONFERENCE","NOT_ALLOWED","NOT_IN_CONFERENCE","CONFERENCE_NOT_FOUND","AT_MAX_CAPACITY","INVALID_TRANSITION","SESSION_NOT_FOUND","PARTICIPANT_NOT_FOUND","KEY_INVALID","TOO_LARGE","CLOSED","ALIAS_TAKEN"]
-    assert [L.confkit_status_name(i).decode() for i in range(1,20)]==st and L.confkit_status_name(99)==b"PANIC" and L.confkit_status_name(12345)==b"UNKNOWN" and L.confkit_status_name(20)==b"UNKNOWN"
+    st=["NULL_ARGUMENT","INVALID_UTF8","INVALID_ARGUMENT","UNKNOWN_PERMISSION","TOKEN_INVALID","TOKEN_EXPIRED","TOKEN_REVOKED","TOKEN_WRONG_CONFERENCE","NOT_ALLOWED","NOT_IN_CONFERENCE","CONFERENCE_NOT_FOUND","AT_MAX_CAPACITY","INVALID_TRANSITION","SESSION_NOT_FOUND","PARTICIPANT_NOT_FOUND","KEY_INVALID","TOO_LARGE","CLOSED","ALIAS_TAKEN","STORE_UNAVAILABLE"]
+    assert [L.confkit_status_name(i).decode() for i in range(1,21)]==st and L.confkit_status_name(99)==b"PANIC" and L.confkit_status_name(12345)==b"UNKNOWN" and L.confkit_status_name(21)==b"UNKNOWN"
     assert L.confkit_abi_version()==3 and L.confkit_version().startswith(b"confkit ")
 
 def test_kinds():

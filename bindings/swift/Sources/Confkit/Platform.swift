@@ -59,16 +59,7 @@ public final class Platform: @unchecked Sendable {
             // The C function reads exactly 32 bytes and takes no length: check here.
             throw ConfkitError(status: .keyInvalid, message: "seed must be \(Platform.seedLength) bytes, not \(seed.count)")
         }
-        var cOptions: confkit_platform_options? = nil
-        if let options = options {
-            var o = confkit_platform_options()
-            o.token_ttl_secs = options.tokenTTLSeconds
-            o.leeway_secs = options.leewaySeconds
-            o.empty_ttl_secs = options.emptyConferenceTTLSeconds
-            o.max_queued_events = options.maxQueuedEvents
-            o.token_refresh_lead_secs = options.tokenRefreshLeadSeconds
-            cOptions = o
-        }
+        let cOptions = options.map(Platform.native)
         let clockHandle: OpaquePointer? = clock?.handle
         var out: OpaquePointer? = nil
         try withOptionalDataArg(seed) { seedArg in
@@ -91,6 +82,67 @@ public final class Platform: @unchecked Sendable {
         guard let handle = out else {
             throw ConfkitError.missingOutput("confkit_platform_new_with")
         }
+        self.handle = handle
+    }
+
+    /// Opens a platform that keeps what it must not lose (conferences,
+    /// participants, revocations, trusted keys) in the SQLite file at `path`
+    /// (created if missing): opened again on the same file, it finds them,
+    /// with everyone who was connected having left. Every operation is on
+    /// disk before it answers; one whose commit fails throws
+    /// `.storeUnavailable` and changes nothing. The seed is required: tokens
+    /// issued before a restart must still verify after it.
+    ///
+    /// - Throws: `ConfkitError` (`.storeUnavailable` when the file cannot be
+    ///   opened or read, or the library was built without its `sqlite`
+    ///   feature, as phone builds are).
+    public static func open(path: String, seed: Data, keyId: String, clock: ManualClock? = nil, options: Options? = nil) throws -> Platform {
+        try Confkit.checkABI()
+        guard seed.count == Platform.seedLength else {
+            throw ConfkitError(status: .keyInvalid, message: "seed must be \(Platform.seedLength) bytes, not \(seed.count)")
+        }
+        let cOptions = options.map(Platform.native)
+        let clockHandle: OpaquePointer? = clock?.handle
+        var out: OpaquePointer? = nil
+        try withUTF8Arg(path) { pathArg in
+            try withOptionalDataArg(seed) { seedArg in
+                try withUTF8Arg(keyId) { kid in
+                    try withOptionalPointer(to: cOptions) { optionsPointer in
+                        try ffi { error in
+                            confkit_platform_open(
+                                pathArg.pointer,
+                                pathArg.count,
+                                seedArg.pointer,
+                                kid.pointer,
+                                kid.count,
+                                clockHandle,
+                                optionsPointer,
+                                &out,
+                                error
+                            )
+                        }
+                    }
+                }
+            }
+        }
+        guard let handle = out else {
+            throw ConfkitError.missingOutput("confkit_platform_open")
+        }
+        return Platform(handle: handle)
+    }
+
+    /// The C struct for `options`.
+    private static func native(_ options: Options) -> confkit_platform_options {
+        var o = confkit_platform_options()
+        o.token_ttl_secs = options.tokenTTLSeconds
+        o.leeway_secs = options.leewaySeconds
+        o.empty_ttl_secs = options.emptyConferenceTTLSeconds
+        o.max_queued_events = options.maxQueuedEvents
+        o.token_refresh_lead_secs = options.tokenRefreshLeadSeconds
+        return o
+    }
+
+    private init(handle: OpaquePointer) {
         self.handle = handle
     }
 

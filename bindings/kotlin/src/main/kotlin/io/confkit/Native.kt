@@ -193,6 +193,10 @@ object ConfkitNative {
         signingSeed: ByteArray?, keyId: ByteArray?, keyIdLen: SizeT, clock: Pointer?,
         options: PlatformOptionsStruct?, platformOut: PointerByReference, errorOut: PointerByReference?
     ): Int
+    external fun confkit_platform_open(
+        path: ByteArray?, pathLen: SizeT, signingSeed: ByteArray?, keyId: ByteArray?, keyIdLen: SizeT,
+        clock: Pointer?, options: PlatformOptionsStruct?, platformOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
     external fun confkit_platform_free(platform: Pointer?)
     external fun confkit_platform_handle_rest(
         platform: Pointer, method: ByteArray?, methodLen: SizeT, path: ByteArray?, pathLen: SizeT,

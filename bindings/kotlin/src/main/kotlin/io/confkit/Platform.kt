@@ -82,13 +82,20 @@ class ManualClock(now: Long) : NativeObject(newClock(now), "ManualClock", { N.co
  *   keeps its own reference: closing the clock later does not affect it.
  * @param options token lifetime, leeway and empty-conference lifetime.
  */
-class Platform @JvmOverloads constructor(
-    signingSeed: ByteArray? = null,
-    keyId: String = "confkit-key-1",
+class Platform private constructor(
+    handle: Pointer,
     /** The manual clock the platform runs on, if any. */
-    val clock: ManualClock? = null,
-    options: PlatformOptions? = null
-) : NativeObject(newPlatform(signingSeed, keyId, clock, options), "Platform", { N.confkit_platform_free(it) }) {
+    val clock: ManualClock?
+) : NativeObject(handle, "Platform", { N.confkit_platform_free(it) }) {
+
+    /** A platform that keeps nothing across restarts (tests, simulations). */
+    @JvmOverloads
+    constructor(
+        signingSeed: ByteArray? = null,
+        keyId: String = "confkit-key-1",
+        clock: ManualClock? = null,
+        options: PlatformOptions? = null
+    ) : this(newPlatform(signingSeed, keyId, clock, options), clock)
 
     /**
      * Answers one REST-style request (DESIGN "REST-style interface"), e.g.
@@ -139,8 +146,44 @@ class Platform @JvmOverloads constructor(
         return Session(out.value, externalId)
     }
 
-    private companion object {
-        fun newPlatform(seed: ByteArray?, keyId: String, clock: ManualClock?, options: PlatformOptions?): Pointer {
+    companion object {
+        /**
+         * A platform that keeps what it must not lose (conferences,
+         * participants, revocations, trusted keys) in the SQLite file at
+         * [path], created if missing: opened again on the same file, it finds
+         * them, with everyone who was connected having left. Every operation
+         * is on disk before it answers; one whose commit fails throws
+         * [ConfkitStatus.STORE_UNAVAILABLE] and changes nothing.
+         *
+         * @param signingSeed required (32 bytes): tokens issued before a
+         *   restart must still verify after it.
+         * @throws ConfkitException STORE_UNAVAILABLE when the file cannot be
+         *   opened or read, or the library was built without its `sqlite` feature.
+         */
+        @JvmStatic
+        @JvmOverloads
+        fun open(
+            path: String,
+            signingSeed: ByteArray,
+            keyId: String = "confkit-key-1",
+            clock: ManualClock? = null,
+            options: PlatformOptions? = null
+        ): Platform {
+            if (signingSeed.size != 32) {
+                throw ConfkitException(ConfkitStatus.KEY_INVALID, "signing seed must be 32 bytes, got ${signingSeed.size}")
+            }
+            val pa = path.utf8()
+            val k = keyId.utf8()
+            val o = options?.toNative()
+            val out = PointerByReference()
+            val open = { c: Pointer? ->
+                call { N.confkit_platform_open(pa.bytes, pa.len, signingSeed, k.bytes, k.len, c, o, out, it) }
+            }
+            if (clock != null) clock.native { c -> open(c) } else open(null)
+            return Platform(out.value, clock)
+        }
+
+        private fun newPlatform(seed: ByteArray?, keyId: String, clock: ManualClock?, options: PlatformOptions?): Pointer {
             // The ABI reads exactly 32 bytes and cannot check: never hand it a shorter array.
             if (seed != null && seed.size != 32) {
                 throw ConfkitException(ConfkitStatus.KEY_INVALID, "signing seed must be 32 bytes, got ${seed.size}")

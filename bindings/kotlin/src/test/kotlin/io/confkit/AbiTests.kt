@@ -108,7 +108,9 @@ object AbiTests {
             }
             assertEq(19, ConfkitStatus.ALIAS_TAKEN.code, "ALIAS_TAKEN code")
             assertEq("ALIAS_TAKEN", Confkit.statusName(19), "ALIAS_TAKEN name")
-            assertEq(ConfkitStatus.UNKNOWN, ConfkitStatus.fromCode(20), "20 is not a status")
+            assertEq(20, ConfkitStatus.STORE_UNAVAILABLE.code, "STORE_UNAVAILABLE code")
+            assertEq("STORE_UNAVAILABLE", Confkit.statusName(20), "STORE_UNAVAILABLE name")
+            assertEq(ConfkitStatus.UNKNOWN, ConfkitStatus.fromCode(21), "21 is not a status")
             assertEq("UNKNOWN", Confkit.statusName(12345), "unknown code name")
             assertEq(ConfkitStatus.UNKNOWN, ConfkitStatus.fromCode(12345), "unknown code")
         }

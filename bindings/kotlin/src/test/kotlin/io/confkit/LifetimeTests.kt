@@ -65,6 +65,34 @@ object LifetimeTests {
             }
         }
 
+        test("lifetime: Platform.open keeps conferences across a restart on the same file") {
+            val dir = java.nio.file.Files.createTempDirectory("confkit-kotlin-restart")
+            val path = dir.resolve("platform.db").toString()
+            val seed = ByteArray(32) { (it * 3 + 1).toByte() }
+            val clock = ManualClock(1_700_000_000)
+            val (id, ownerToken) = Platform.open(path, seed, "restart-key", clock).use { p ->
+                p.openSession("alice", "Alice").use { s ->
+                    val conf = s.createConference("Kept", ConferenceOptions(isProtected = true))
+                    conf.join()
+                    s.drainEvents()
+                    Pair(conf.id, conf.ownerToken)
+                }
+            }
+            Platform.open(path, seed, "restart-key", clock).use { p ->
+                p.openSession("alice", "Alice").use { s ->
+                    val again = s.fetchConferenceByAlias("kept")
+                    assertEq(id, again.id, "the conference survived the restart")
+                    assertEq(PermissionSet.ALL, s.join(id, ownerToken), "the owner token still admits")
+                    s.drainEvents()
+                }
+            }
+            expectError(ConfkitStatus.STORE_UNAVAILABLE, "store") {
+                Platform.open(dir.resolve("no/such/dir/x.db").toString(), seed, "restart-key", clock).close()
+            }
+            clock.close()
+            dir.toFile().deleteRecursively()
+        }
+
         test("lifetime: results are copied and freed at once (no native object per result)") {
             closing { c ->
                 val platform = c.add(Platform())
