@@ -1,4 +1,5 @@
-/* The app server from C: a platform answering one REST request. */
+/* The app server from C: a platform on an SQLite file answering one REST
+ * request. Run it twice: the second run finds the conference ("isNew":false). */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,9 +8,12 @@
 #define S(lit) (const uint8_t *)(lit), strlen(lit)
 
 int main(void) {
+    /* A real server loads its 32-byte seed from its secret store. */
+    uint8_t seed[32] = {7};
     confkit_platform *platform = NULL;
     confkit_error *err = NULL;
-    if (confkit_platform_new(NULL, S("key-1"), &platform, &err) != CONFKIT_STATUS_OK) {
+    if (confkit_platform_open(S("confkit-example.db"), seed, S("key-1"), NULL, NULL, &platform,
+                              &err) != CONFKIT_STATUS_OK) {
         fprintf(stderr, "%s: %s\n", confkit_status_name(confkit_error_code(err)),
                 confkit_error_message(err));
         confkit_error_free(err);

@@ -268,15 +268,37 @@ impl State {
                 released.push(*s);
             }
         }
-        if self.store.as_ref().is_some_and(|s| s.wants_compaction()) {
-            let image = self.image();
-            if let Some(store) = &mut self.store {
-                // A failed compaction loses nothing: the log stays and the
-                // next commit asks again.
-                let _ = store.compact(&image);
+        self.maybe_compact();
+        Ok(released)
+    }
+
+    /// How much the state remembers, roughly: what a compaction would write.
+    fn size(&self) -> usize {
+        let (tokens, subjects) = self.revocations.len();
+        self.conferences.len() + tokens + subjects + self.destroyed.len()
+    }
+
+    /// Compacts the store when it asks for it (its log outgrew its
+    /// snapshot), or when the state shrank to less than half of what the
+    /// last compaction wrote (conferences ended, revocations expired), so the
+    /// file follows the state down as well as up.
+    pub(super) fn maybe_compact(&mut self) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let shrank = self.compacted_size >= 256 && self.size() * 2 < self.compacted_size;
+        if !(store.wants_compaction() || shrank) {
+            return;
+        }
+        let image = self.image();
+        let size = self.size();
+        if let Some(store) = &mut self.store {
+            // A failed compaction loses nothing: the log stays and a later
+            // commit tries again.
+            if store.compact(&image).is_ok() {
+                self.compacted_size = size;
             }
         }
-        Ok(released)
     }
 
     /// Puts back everything the journal holds.
@@ -481,6 +503,7 @@ impl Platform {
                 changes: vec![Change::SessionEpoch(epoch)],
             })?;
             st.session_epoch = u64::from(epoch) << 32;
+            st.compacted_size = st.size();
             st.store = Some(store);
             st.txn.enabled = true;
         }
@@ -513,6 +536,32 @@ impl Platform {
     /// A platform on the SQLite file at `path` (created if missing), as
     /// [`Platform::with_store`] describes: what the file holds is loaded,
     /// and every operation is on disk (`synchronous=FULL`) before it answers.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use confkit::platform::{ConferenceOptions, Invitee, PlatformConfig};
+    /// use confkit::{Alias, ExternalId, KeyId, ParticipantStatus, Platform, SigningKey, SystemClock};
+    ///
+    /// let path = std::env::temp_dir().join("confkit-example-platform.db");
+    /// // The same seed every start: tokens issued before a restart still verify.
+    /// let key = || SigningKey::from_seed(&[7; 32], KeyId::new("key-1").unwrap());
+    /// let open = || Platform::open(&path, key(), Arc::new(SystemClock), PlatformConfig::default());
+    ///
+    /// let platform = open()?;
+    /// let made = platform.app_create(
+    ///     &ExternalId::new("alice")?,
+    ///     Alias::new("team-sync")?,
+    ///     ConferenceOptions { protected: true, ..Default::default() },
+    ///     &[Invitee::new(ExternalId::new("bob")?, None)],
+    /// )?;
+    /// drop(platform); // a restart
+    ///
+    /// let platform = open()?;
+    /// let again = platform.conference_by_alias("team-sync")?;
+    /// assert_eq!(again.id, made.created.conference.id);
+    /// assert_eq!(platform.participants(again.id)?[1].status, ParticipantStatus::Reserved);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg(feature = "sqlite")]
     pub fn open(
         path: impl AsRef<std::path::Path>,
@@ -536,10 +585,13 @@ impl Platform {
     pub fn compact(&self) -> Result<(), StoreError> {
         let mut st = self.state.lock();
         let image = st.image();
+        let size = st.size();
         match &mut st.store {
-            Some(store) => store.compact(&image),
-            None => Ok(()),
+            Some(store) => store.compact(&image)?,
+            None => return Ok(()),
         }
+        st.compacted_size = size;
+        Ok(())
     }
 }
 

@@ -416,6 +416,8 @@ struct State {
     store: Option<Box<dyn crate::store::Store>>,
     /// The running operation's journal.
     txn: durable::Txn,
+    /// [`State::size`] when the store was last compacted.
+    compacted_size: usize,
 }
 
 /// A token to sign before an operation takes the lock.
@@ -770,6 +772,9 @@ impl Platform {
         let mut closed = std::mem::take(&mut out.closed);
         match st.end(true) {
             Ok(released) => {
+                // What the sweep forgot (expired revocations) may let the
+                // store shrink even when nothing was committed.
+                st.maybe_compact();
                 closed.extend(released);
                 Ok((destroyed, closed))
             }
@@ -788,6 +793,11 @@ impl Platform {
         self.refresh_due(st, now, out);
         st.revocations.prune(now);
         st.destroyed.prune(now);
+        if destroyed > 0 {
+            // After a wave of conferences ends, give their maps' room back.
+            shrink(&mut st.conferences);
+            shrink(&mut st.aliases);
+        }
         destroyed
     }
 
@@ -821,6 +831,13 @@ impl Platform {
         self.verified
             .insert(&token, self.key.kid(), Arc::new(claims));
         (token, record)
+    }
+}
+
+/// Frees most of a map's spare room once it is less than a quarter full.
+fn shrink<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 64 && map.len() < map.capacity() / 4 {
+        map.shrink_to(map.len() * 2);
     }
 }
 

@@ -34,7 +34,7 @@ use crate::lifecycle::{ParticipantStatus, ParticipantType};
 use crate::permissions::PermissionSet;
 
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteStore, SQLITE_SCHEMA_VERSION};
+pub use sqlite::{SqliteStore, Sync, SQLITE_SCHEMA_VERSION};
 
 /// Why a store could not do what it was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

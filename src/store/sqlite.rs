@@ -337,10 +337,16 @@ impl Store for SqliteStore {
         self.snapshot_bytes = body.len() as u64;
         self.snapshot_conferences = image.conferences.len() as u64;
         self.live_conferences = self.snapshot_conferences;
-        // Give the freed pages back; the WAL goes back to empty.
-        self.conn
-            .execute_batch("PRAGMA incremental_vacuum;")
-            .map_err(unavailable)?;
+        // Give the freed pages back (the pragma frees a page per step, so
+        // step it to the end); the WAL goes back to empty.
+        {
+            let mut vacuum = self
+                .conn
+                .prepare("PRAGMA incremental_vacuum")
+                .map_err(unavailable)?;
+            let mut rows = vacuum.query([]).map_err(unavailable)?;
+            while rows.next().map_err(unavailable)?.is_some() {}
+        }
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(unavailable)?;

@@ -25,8 +25,10 @@ for src in examples/c/*.c; do
   cc -std=c11 -Wall -Wextra -Werror -o "$OUT/$name-static" "$src" \
     $(pkg-config --cflags confkit) "$LIBDIR/libconfkit.a" \
     $(pkg-config --libs-only-l --static confkit | sed 's/-lconfkit//')
+  # In $OUT: the server example keeps its state in confkit-example.db
+  # there, so the second run finds the conference the first one created.
   for bin in "$OUT/$name" "$OUT/$name-static"; do
-    "$bin" > "$bin.out"
+    (cd "$OUT" && "$bin") > "$bin.out"
     echo "ran $bin: $(tail -n 1 "$bin.out" | cut -c1-80)"
   done
   python3 - "$src" <<'PY'
@@ -37,4 +39,6 @@ if src not in readme:
     sys.exit(f"README.md does not show {sys.argv[1]} exactly as it is")
 PY
 done
+grep -q '"isNew":true' "$OUT/server.out"
+grep -q '"isNew":false' "$OUT/server-static.out"
 echo "pkg-config examples: ok"

@@ -7,6 +7,33 @@ import java.util.concurrent.TimeUnit
 /** The device-side example of bindings/kotlin/README.md, verbatim between the markers, with println captured. */
 object ReadmeTests {
     fun register() {
+        test("readme: the server-side example (Platform.open) runs as written") {
+            val dir = java.nio.file.Files.createTempDirectory("confkit-readme")
+            val path = dir.resolve("platform.db").toString()
+            val printed = ArrayList<String>()
+            fun println(line: Any?) {
+                printed.add(line.toString())
+            }
+            // --- README server example begins ---
+            // The app server keeps its state in a file; a real one loads its seed from its secret store.
+            val seed = ByteArray(32) { 7 }
+            Platform.open(path, seed, "server-key-1").use { platform ->
+                val created = platform.handleRest(
+                    "POST", "/v2/conferences/create",
+                    """{"ownerExternalId":"alice","alias":"team-sync","participants":{"bob":{}}}"""
+                )
+                println("${created.status} ${created.body}")
+            }
+            // After a restart, the platform finds the conference (and Bob's invitation) on the file.
+            Platform.open(path, seed, "server-key-1").use { platform ->
+                val again = platform.handleRest("POST", "/v2/conferences/create", """{"ownerExternalId":"alice","alias":"team-sync"}""")
+                println(again.body.contains("\"isNew\":false")) // true
+            }
+            // --- README server example ends ---
+            assertTrue(printed[0].startsWith("200 ")) { printed[0] }
+            assertEq("true", printed[1], "the restarted platform found the conference")
+            dir.toFile().deleteRecursively()
+        }
         test("readme: the device-side example runs as written") {
             val printed = Collections.synchronizedList(ArrayList<String>())
             fun println(line: Any?) {
