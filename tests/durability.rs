@@ -216,6 +216,42 @@ fn every_operation_whose_commit_fails_leaves_no_trace() {
     step(&p, &store, "terminate", || p.terminate(alice, room)).unwrap();
 }
 
+/// Regression (found by the store_recovery fuzz target): the sweep forgot
+/// expired revocations before its commit, so a sweep whose commit failed
+/// still changed the platform.
+#[test]
+fn a_sweep_whose_commit_fails_forgets_nothing() {
+    let clock = ManualClock::new(START);
+    let store = Flaky::default();
+    let p = on_store(store.clone(), &clock, PlatformConfig::default());
+    let alice = open(&p, "alice", "Alice");
+    let _ = p.create_conference(alice, "room", opts(false)).unwrap();
+    p.revoke_token("old-token").unwrap();
+    assert_eq!(p.retained().revoked_token_ids, 1);
+    // Past the revocation's deadline, and past the empty room's lifetime:
+    // the sweep has a conference to destroy (a commit) and an id to forget.
+    clock.advance(4 * 60 * 60);
+    let before = p.debug_fingerprint();
+    store.fail.store(true, Ordering::SeqCst);
+    assert_eq!(
+        p.try_expire_conferences().unwrap_err().code(),
+        ErrorCode::StoreUnavailable
+    );
+    store.fail.store(false, Ordering::SeqCst);
+    assert_eq!(
+        p.debug_fingerprint(),
+        before,
+        "the failed sweep changed the platform"
+    );
+    assert_eq!(p.retained().revoked_token_ids, 1);
+    assert_eq!(p.try_expire_conferences().unwrap(), 1);
+    assert_eq!(
+        p.retained().revoked_token_ids,
+        0,
+        "forgotten once the sweep stood"
+    );
+}
+
 #[test]
 fn refused_operations_commit_nothing() {
     let clock = ManualClock::new(START);

@@ -127,6 +127,14 @@ const _: () = assert!(
             == crate::platform::DEFAULT_TOKEN_REFRESH_LEAD_SECS
 );
 
+/// The manual clock given, or the system clock for NULL.
+fn clock_or_system(clock: Option<&confkit_clock>) -> Arc<dyn Clock> {
+    match clock {
+        Some(c) => Arc::new(c.clock.clone()),
+        None => Arc::new(SystemClock),
+    }
+}
+
 unsafe fn new_platform(
     signing_seed: *const u8,
     key_id: *const u8,
@@ -228,10 +236,7 @@ pub unsafe extern "C" fn confkit_platform_new_with(
         let out = arg_out(platform_out, "platform_out")?;
         // SAFETY: the caller passes NULL or a live clock / options.
         let (clock, options) = unsafe { (clock.as_ref(), options.as_ref()) };
-        let clock: Arc<dyn Clock> = match clock {
-            Some(c) => Arc::new(c.clock.clone()),
-            None => Arc::new(SystemClock),
-        };
+        let clock = clock_or_system(clock);
         // SAFETY: forwarded from the caller.
         let p = unsafe { new_platform(signing_seed, key_id, key_id_len, clock, options) }?;
         write_out(out, into_raw(p));
@@ -276,10 +281,7 @@ pub unsafe extern "C" fn confkit_platform_open(
         if signing_seed.is_null() {
             return Err(FfiError::null("signing_seed"));
         }
-        let clock: Arc<dyn Clock> = match clock {
-            Some(c) => Arc::new(c.clock.clone()),
-            None => Arc::new(SystemClock),
-        };
+        let clock = clock_or_system(clock);
         // SAFETY: forwarded from the caller.
         let (key, config) = unsafe { key_and_config(signing_seed, key_id, key_id_len, options) }?;
         let platform = open_platform(path, key, clock, config)?;

@@ -772,6 +772,7 @@ impl Platform {
         let mut closed = std::mem::take(&mut out.closed);
         match st.end(true) {
             Ok(released) => {
+                Self::forget(st, now, destroyed);
                 // What the sweep forgot (expired revocations) may let the
                 // store shrink even when nothing was committed.
                 st.maybe_compact();
@@ -785,20 +786,27 @@ impl Platform {
         }
     }
 
-    /// What every operation does first: destroy conferences whose time is up,
-    /// refresh tokens about to expire, forget what can no longer matter.
+    /// What every operation does first: close idle sessions, destroy
+    /// conferences whose time is up, refresh tokens about to expire (then
+    /// [`Platform::forget`]).
     fn housekeeping(&self, st: &mut State, now: u64, out: &mut Outbox) -> usize {
         st.close_idle(now, self.config.session_idle_secs, out);
         let destroyed = st.expire_due(now, out);
         self.refresh_due(st, now, out);
+        destroyed
+    }
+
+    /// What the sweep forgets once its changes stand (so that a sweep whose
+    /// commit failed has changed nothing): revocations and destroyed ids
+    /// whose tokens have all expired, and the maps' spare room after a wave
+    /// of conferences ended.
+    fn forget(st: &mut State, now: u64, destroyed: usize) {
         st.revocations.prune(now);
         st.destroyed.prune(now);
         if destroyed > 0 {
-            // After a wave of conferences ends, give their maps' room back.
             shrink(&mut st.conferences);
             shrink(&mut st.aliases);
         }
-        destroyed
     }
 
     /// A token for `subject` in `conf`: the one signed ahead if it matches,
