@@ -129,3 +129,37 @@ fn a_refused_resync_reply_changes_nothing() {
         PermissionSet::of(&[confkit::Permission::Join])
     );
 }
+
+/// ffi_surface: on a clock near the end of time (u64::MAX - 255) a token's
+/// expiry saturates, its refresh fell due at once, and the sweep refreshed it
+/// again and again: the next operation never returned. Seed:
+/// fuzz/corpus/ffi_surface/regression-refresh-at-the-end-of-time.
+#[test]
+fn a_clock_at_the_end_of_time_does_not_loop_on_refreshes() {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let clock = ManualClock::new(u64::MAX - 255);
+        let config = confkit::platform::PlatformConfig {
+            token_ttl_secs: 3600,
+            ..Default::default()
+        };
+        let p = confkit::Platform::with_config(signing_key(), Arc::new(clock), config);
+        let alice = open(&p, "alice", "Alice");
+        let made = p.create_conference(alice, "room", protected()).unwrap();
+        let joined = p.join(alice, made.conference.id, made.owner_token.as_deref());
+        // Whatever the verdict on a token stamped at the end of time, the
+        // operations return.
+        let _ = joined;
+        let _ = p.report(
+            alice,
+            made.conference.id,
+            confkit::LifecycleEvent::Connected,
+        );
+        p.expire_conferences();
+        let _ = done_tx.send(p.pending_events(alice).unwrap());
+    });
+    let queued = done_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("an operation did not return within 30 s (refresh loop)");
+    assert!(queued <= confkit::platform::DEFAULT_MAX_QUEUED_EVENTS);
+}

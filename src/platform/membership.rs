@@ -142,7 +142,7 @@ impl Platform {
                         p.current_token = Some(presented.into());
                     }
                 }
-                _ => st.schedule_refresh(id, idx),
+                _ => st.schedule_refresh(id, idx, now),
             }
             st.announce(id, idx, old_status, kind_before, out);
             if let Some(old_sid) = replaced {

@@ -278,7 +278,7 @@ impl State {
             .filter(|t| t.expires_at >= expired_before)
             .collect();
         self.revoke_records(displaced);
-        self.schedule_refresh(id, idx);
+        self.schedule_refresh(id, idx, now);
     }
 
     /// Remembers the token a participant who is in the conference now holds
@@ -304,15 +304,18 @@ impl State {
         Some(exp.saturating_sub(lead))
     }
 
-    /// Files participant `idx`'s next refresh (see [`State::refresh_time`]).
-    pub(super) fn schedule_refresh(&mut self, id: ConferenceId, idx: usize) {
+    /// Files participant `idx`'s next refresh (see [`State::refresh_time`]),
+    /// if it falls after `now`. (It always does, but for a clock at the end
+    /// of time, where expiries saturate: a refresh due at once would be
+    /// issued again and again by the same sweep.)
+    pub(super) fn schedule_refresh(&mut self, id: ConferenceId, idx: usize, now: u64) {
         let Some(conf) = self.conferences.get(&id) else {
             return;
         };
         let Some(p) = conf.get(idx) else {
             return;
         };
-        if let Some(at) = self.refresh_time(conf, p) {
+        if let Some(at) = self.refresh_time(conf, p).filter(|at| *at > now) {
             let key = (at, id, p.info.external_id().clone());
             self.insert_refresh(key);
         }
