@@ -670,3 +670,38 @@ proptest! {
         prop_assert_eq!(new.p.durable_image(), stored(&copy, clock.now()));
     }
 }
+
+/// The adapters report a failed commit with the new stable error: REST 503
+/// `STORE_UNAVAILABLE`, a wire error reply with code 20; nothing was done.
+#[test]
+fn rest_and_the_wire_answer_store_unavailable() {
+    let clock = ManualClock::new(START);
+    let store = Flaky::default();
+    let p = on_store(store.clone(), &clock, PlatformConfig::default());
+    let alice = open(&p, "alice", "Alice");
+    store.fail.store(true, Ordering::SeqCst);
+    let answer = rest(
+        &p,
+        "POST",
+        "/v2/conferences/create",
+        r#"{"ownerExternalId":"alice","alias":"team-sync"}"#,
+    );
+    assert_rest_error(&answer, 503, ErrorCode::StoreUnavailable);
+    let reply = p.handle_message(
+        alice,
+        br#"{"v":1,"id":"r1","type":"create","alias":"team-sync","protected":false}"#,
+    );
+    let reply: serde_json::Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(reply["error"]["error_code"], 20, "{reply}");
+    assert_eq!(reply["error"]["error_reason"], "STORE_UNAVAILABLE");
+    store.fail.store(false, Ordering::SeqCst);
+    assert!(
+        p.conference_by_alias("team-sync").is_err(),
+        "nothing was created"
+    );
+    assert_eq!(
+        store.inner.commits(),
+        1,
+        "only the start's epoch was committed"
+    );
+}
