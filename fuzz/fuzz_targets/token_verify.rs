@@ -15,6 +15,10 @@
 //!   time;
 //! - the re-check passes and the library's own claims parser accepts the
 //!   payload => `verify` accepts.
+//!
+//! The re-check uses ed25519-dalek's `verify_strict`, while `verify` uses
+//! confkit's own strict check (`token::strict`, which never decompresses R):
+//! so this target is also a differential oracle between the two.
 #![no_main]
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -3,14 +3,16 @@
 //! Only the two Ed25519 algorithm names are accepted (`EdDSA` from RFC 8037 and
 //! `Ed25519` from RFC 9864); a `crit` header is refused; every segment must be
 //! canonical unpadded base64url; signatures are checked with
-//! `verify_strict` (no malleable or small-order signatures or keys).
+//! [`strict::verify_strict`](super::strict::verify_strict), which gives
+//! ed25519-dalek's `verify_strict` verdict (no malleable or small-order
+//! signatures or keys).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ed25519_dalek::{Signature, Signer, VerifyingKey};
+use ed25519_dalek::{Signer, VerifyingKey};
 use serde::{Deserialize, Deserializer};
 
-use super::{Segment, TokenError};
+use super::{strict, Segment, TokenError};
 
 /// Largest token accepted, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 4096;
@@ -114,11 +116,11 @@ where
     let key = key_for(&header)?;
     let sig_bytes = b64_decode(s64, Segment::Signature)?;
     let sig_bytes: [u8; 64] = sig_bytes.try_into().map_err(|_| TokenError::Signature)?;
-    let signature = Signature::from_bytes(&sig_bytes);
     // The signing input is the first two segments as they appear in the token.
     let signing_input = &token[..h64.len() + 1 + p64.len()];
-    key.verify_strict(signing_input.as_bytes(), &signature)
-        .map_err(|_| TokenError::Signature)?;
+    if !strict::verify_strict(key, signing_input.as_bytes(), &sig_bytes) {
+        return Err(TokenError::Signature);
+    }
     let payload = b64_decode(p64, Segment::Payload)?;
     Ok((header, payload))
 }

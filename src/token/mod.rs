@@ -5,12 +5,14 @@
 //! - [`claims`]: the claims confkit puts in a token and their validation.
 //! - [`revocation`]: revoked token ids and per-subject revocation times.
 //! - [`cache`]: tokens already verified, so a second verify is a lookup.
+//! - [`strict`]: the strict Ed25519 signature check.
 
 pub mod cache;
 pub mod claims;
 pub mod jws;
 pub mod keys;
 pub mod revocation;
+pub mod strict;
 
 pub use cache::{VerifiedTokens, DEFAULT_VERIFIED_TOKENS};
 pub use claims::{Claims, Validation, DEFAULT_LEEWAY_SECS, DEFAULT_TOKEN_TTL_SECS};

@@ -1,0 +1,275 @@
+//! `token::strict::verify_strict` gives exactly ed25519-dalek's
+//! `verify_strict` verdict: on the C2SP/CCTV edge-case vectors, and on
+//! random and tampered signatures (`CONFKIT_STRICT_CASES`, default 100,000).
+
+use confkit::token::strict::verify_strict;
+use confkit::token::{KeyId, KeyRing};
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde_json::Value;
+use sha2::{Digest, Sha512};
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+struct Vector {
+    number: u64,
+    key: [u8; 32],
+    sig: [u8; 64],
+    msg: Vec<u8>,
+    flags: Vec<String>,
+}
+
+fn vectors() -> Vec<Vector> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ed25519/ed25519_cctv_vectors.json"
+    ))
+    .unwrap();
+    let list: Vec<Value> = serde_json::from_str(&text).unwrap();
+    list.iter()
+        .map(|v| Vector {
+            number: v["number"].as_u64().unwrap(),
+            key: hex(v["key"].as_str().unwrap()).try_into().unwrap(),
+            sig: hex(v["sig"].as_str().unwrap()).try_into().unwrap(),
+            msg: v["msg"].as_str().unwrap().as_bytes().to_vec(),
+            flags: v["flags"]
+                .as_array()
+                .map(|f| f.iter().map(|x| x.as_str().unwrap().to_owned()).collect())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn dalek_verdict(key: &VerifyingKey, msg: &[u8], sig: &[u8; 64]) -> bool {
+    key.verify_strict(msg, &Signature::from_bytes(sig)).is_ok()
+}
+
+#[test]
+fn the_cctv_vectors_get_verify_stricts_verdict() {
+    let vectors = vectors();
+    assert_eq!(vectors.len(), 914, "the fixture is the whole CCTV set");
+    let (mut accepted, mut refused) = (0, 0);
+    for v in &vectors {
+        let allowed = ["low_order_component_A", "low_order_component_R"];
+        let expected = v.flags.iter().all(|f| allowed.contains(&f.as_str()));
+        let ours = match VerifyingKey::from_bytes(&v.key) {
+            Ok(key) => {
+                assert_eq!(
+                    verify_strict(&key, &v.msg, &v.sig),
+                    dalek_verdict(&key, &v.msg, &v.sig),
+                    "vector {} ({:?}): differs from verify_strict",
+                    v.number,
+                    v.flags
+                );
+                // A key ring refuses a small-order key outright.
+                let in_ring = KeyRing::with_key(KeyId::new("k").unwrap(), key).is_ok();
+                assert_eq!(
+                    in_ring,
+                    !v.flags.iter().any(|f| f == "low_order_A"),
+                    "vector {}: ring admission",
+                    v.number
+                );
+                in_ring && verify_strict(&key, &v.msg, &v.sig)
+            }
+            Err(_) => false,
+        };
+        assert_eq!(
+            ours, expected,
+            "vector {} ({:?}): verdict",
+            v.number, v.flags
+        );
+        if ours {
+            accepted += 1;
+        } else {
+            refused += 1;
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "{accepted} accepted, {refused} refused"
+    );
+}
+
+/// splitmix64: deterministic, so a failure names a case that can be rerun.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for chunk in out.chunks_mut(8) {
+            let word = self.next().to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+        out
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn scalar(&mut self) -> Scalar {
+        Scalar::from_bytes_mod_order_wide(&self.bytes::<64>())
+    }
+}
+
+/// The group order ℓ, little-endian.
+const ELL: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+fn plus_ell(s: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let sum = u16::from(s[i]) + u16::from(ELL[i]) + carry;
+        out[i] = sum as u8;
+        carry = sum >> 8;
+    }
+    out
+}
+
+/// Signs by hand with secret scalar `a` for the public point `a_pub` (which
+/// may carry a torsion component) and nonce point `[r]B + t`.
+fn sign_by_hand(a: Scalar, a_pub: &[u8; 32], r: Scalar, t: EdwardsPoint, msg: &[u8]) -> [u8; 64] {
+    let big_r = (EdwardsPoint::mul_base(&r) + t).compress();
+    let k = Scalar::from_hash(
+        Sha512::new()
+            .chain_update(big_r.as_bytes())
+            .chain_update(a_pub)
+            .chain_update(msg),
+    );
+    let s = r + k * a;
+    let mut sig = [0u8; 64];
+    sig[..32].copy_from_slice(big_r.as_bytes());
+    sig[32..].copy_from_slice(s.as_bytes());
+    sig
+}
+
+#[test]
+fn random_and_tampered_signatures_get_verify_stricts_verdict() {
+    let cases: u64 = std::env::var("CONFKIT_STRICT_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let mut rng = Rng(0x5eed_0fc0_f1e5);
+    // Small-order points and their encodings, from the vectors' low-order R.
+    let mut torsion: Vec<([u8; 32], EdwardsPoint)> = Vec::new();
+    for v in vectors() {
+        if v.flags.iter().any(|f| f == "low_order_R") {
+            let r: [u8; 32] = v.sig[..32].try_into().unwrap();
+            if let Some(p) = CompressedEdwardsY(r).decompress() {
+                assert!(p.is_small_order());
+                if !torsion.iter().any(|(b, _)| *b == r) {
+                    torsion.push((r, p));
+                }
+            }
+        }
+    }
+    assert!(
+        torsion.len() >= 8,
+        "{} small-order encodings",
+        torsion.len()
+    );
+    // The seven points of small order other than the identity, for the
+    // torsion components of kinds 5 and 7.
+    let mut components: Vec<EdwardsPoint> = Vec::new();
+    for (_, p) in &torsion {
+        if *p != EdwardsPoint::default() && !components.contains(p) {
+            components.push(*p);
+        }
+    }
+    assert_eq!(components.len(), 7, "the torsion subgroup has 8 points");
+    let keys: Vec<SigningKey> = (0..64)
+        .map(|_| SigningKey::from_bytes(&rng.bytes::<32>()))
+        .collect();
+
+    const KINDS: u64 = 9;
+    let mut verdicts = [[0u64; 2]; KINDS as usize];
+    for case in 0..cases {
+        let kind = case % KINDS;
+        let len = rng.below(400) as usize;
+        let mut msg = vec![0u8; len];
+        for b in msg.iter_mut() {
+            *b = rng.next() as u8;
+        }
+        let signer = &keys[rng.below(keys.len() as u64) as usize];
+        let mut key = signer.verifying_key();
+        let mut sig = signer.sign(&msg).to_bytes();
+        match kind {
+            0 => {}
+            1 => sig[rng.below(64) as usize] ^= 1 << rng.below(8),
+            2 if !msg.is_empty() => {
+                let i = rng.below(msg.len() as u64) as usize;
+                msg[i] ^= 1 << rng.below(8);
+            }
+            2 => msg.push(0),
+            3 => {
+                let s = plus_ell(&sig[32..]);
+                sig[32..].copy_from_slice(&s);
+            }
+            4 => {
+                let (bytes, _) = torsion[rng.below(torsion.len() as u64) as usize];
+                sig[..32].copy_from_slice(&bytes);
+            }
+            5 => {
+                // A nonce with a torsion component, signed by the key's holder.
+                let a = rng.scalar();
+                let a_pub = EdwardsPoint::mul_base(&a).compress().to_bytes();
+                key = VerifyingKey::from_bytes(&a_pub).unwrap();
+                let t = components[rng.below(components.len() as u64) as usize];
+                sig = sign_by_hand(a, &a_pub, rng.scalar(), t, &msg);
+            }
+            6 => sig = rng.bytes::<64>(),
+            7 => {
+                // A public key with a torsion component.
+                let a = rng.scalar();
+                let t = components[rng.below(components.len() as u64) as usize];
+                let a_pub = (EdwardsPoint::mul_base(&a) + t).compress().to_bytes();
+                key = VerifyingKey::from_bytes(&a_pub).unwrap();
+                sig = sign_by_hand(a, &a_pub, rng.scalar(), EdwardsPoint::default(), &msg);
+            }
+            _ => key = keys[rng.below(keys.len() as u64) as usize].verifying_key(),
+        }
+        let dalek = dalek_verdict(&key, &msg, &sig);
+        let ours = verify_strict(&key, &msg, &sig);
+        assert_eq!(
+            ours, dalek,
+            "case {case} (kind {kind}): ours {ours}, verify_strict {dalek}"
+        );
+        verdicts[kind as usize][usize::from(ours)] += 1;
+    }
+    if cases >= 10 * KINDS {
+        // Each kind did what it was meant to: valid ones verify, the
+        // tampered ones are refused, and key torsion goes both ways.
+        let [refused, accepted] = verdicts[0];
+        assert_eq!(
+            (refused, accepted > 0),
+            (0, true),
+            "valid: {:?}",
+            verdicts[0]
+        );
+        for kind in [1, 2, 3, 4, 5, 6] {
+            assert_eq!(verdicts[kind][1], 0, "kind {kind}: {:?}", verdicts[kind]);
+        }
+        assert!(
+            verdicts[7][0] > 0 && verdicts[7][1] > 0,
+            "key torsion: {:?}",
+            verdicts[7]
+        );
+    }
+}
