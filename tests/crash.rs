@@ -10,6 +10,8 @@
 //! the long run: `CONFKIT_CRASH_KILLS=10000 cargo test --release --features
 //! sqlite --test crash`).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +19,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::TestRng;
 use confkit::platform::{ConferenceOptions, Invitee, PlatformConfig};
 use confkit::token::{KeyId, SigningKey};
 use confkit::{
@@ -46,21 +49,6 @@ fn eid(s: &str) -> ExternalId {
     ExternalId::new(s).unwrap()
 }
 
-/// xorshift64*: the child's operations follow its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// The child: runs operations until it is killed. Not a test on its own
 /// (ignored; the parent runs it).
 #[test]
@@ -73,7 +61,7 @@ fn crash_child() {
     ) else {
         return;
     };
-    let mut rng = Rng(seed.parse::<u64>().unwrap() | 1);
+    let mut rng = TestRng(seed.parse::<u64>().unwrap());
     let now: u64 = now.parse().unwrap();
     let p = platform(Path::new(&path), now);
     let mut confs: Vec<ConferenceId> = p.durable_image().conferences.keys().copied().collect();
@@ -110,7 +98,7 @@ fn crash_child() {
             say(format!("ack create {id} {owner}"));
             continue;
         }
-        let id = confs[rng.below(confs.len())];
+        let id = confs[rng.index(confs.len())];
         let Ok(people) = p.participants(id) else {
             confs.retain(|c| *c != id);
             continue;
@@ -126,7 +114,7 @@ fn crash_child() {
                 let k = 1 + rng.below(4);
                 let mut whom = BTreeSet::new();
                 for _ in 0..k {
-                    whom.insert(format!("u{}", rng.below(USERS)));
+                    whom.insert(format!("u{}", rng.below(USERS as u64)));
                 }
                 let list: Vec<String> = whom.into_iter().collect();
                 let invitees: Vec<Invitee> =
@@ -147,7 +135,7 @@ fn crash_child() {
                 say(line);
             }
             50..=64 if !others.is_empty() => {
-                let user = others[rng.below(others.len())].clone();
+                let user = others[rng.index(others.len())].clone();
                 say(format!("begin kick {id} {user}"));
                 p.app_kick(id, &[eid(&user)]).unwrap();
                 say(format!("ack kick {id} {user}"));
@@ -157,7 +145,7 @@ fn crash_child() {
                 if mine.is_empty() {
                     continue;
                 }
-                let ((_, user), token) = mine[rng.below(mine.len())];
+                let ((_, user), token) = mine[rng.index(mine.len())];
                 let (user, token) = (user.clone(), token.clone());
                 let ring = confkit::KeyRing::from_jwks(&p.jwks()).unwrap();
                 let claims = ring
@@ -168,7 +156,7 @@ fn crash_child() {
                 say(format!("ack revoke {id} {user} {token}"));
             }
             75..=89 if !others.is_empty() => {
-                let user = others[rng.below(others.len())].clone();
+                let user = others[rng.index(others.len())].clone();
                 let token = tokens.get(&(id, user.clone())).cloned();
                 let sid = p.open_session(ParticipantInfo::anonymous(eid(&user)));
                 say(format!("begin join {id} {user}"));
@@ -179,7 +167,7 @@ fn crash_child() {
                 }
             }
             90..=94 if !others.is_empty() => {
-                let user = others[rng.below(others.len())].clone();
+                let user = others[rng.index(others.len())].clone();
                 say(format!("begin update {id} {user}"));
                 if p.app_update_permissions(id, &[(eid(&user), PermissionSet::DEFAULT_INVITEE)])
                     .is_ok()
@@ -421,7 +409,7 @@ fn crash_recovery() {
     let db = dir.join("platform.db");
     let exe = std::env::current_exe().unwrap();
     let mut model = Model::default();
-    let mut rng = Rng(0x5eed_cafe);
+    let mut rng = TestRng(0x5eed_cafe);
     let mut in_flight_seen = 0;
     for run in 0..kills {
         let now = START + run as u64 * 5;

@@ -109,21 +109,6 @@ impl Shared {
     }
 }
 
-/// xorshift64*: a small deterministic generator per thread.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// One user's device: its session, the last sequence it saw, its Client.
 struct Device {
     user: ExternalId,
@@ -231,7 +216,7 @@ fn wire(s: &Shared, d: &mut Device, op: Op) -> Vec<u8> {
     reply
 }
 
-fn random_perms(rng: &mut Rng) -> PermissionSet {
+fn random_perms(rng: &mut TestRng) -> PermissionSet {
     let mut set = PermissionSet::of(&[Permission::Join]);
     for p in Permission::ALL {
         if rng.below(3) == 0 {
@@ -311,7 +296,8 @@ fn enter(s: &Shared, d: &mut Device, conf: ConferenceId, token: Option<String>, 
 }
 
 fn worker(s: Arc<Shared>, t: usize, ops: usize) -> Vec<Device> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1));
+    let mut rng =
+        TestRng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1));
     let users: Vec<ExternalId> = (0..USERS_PER_THREAD)
         .map(|i| eid(&format!("u{}", t * USERS_PER_THREAD + i)))
         .collect();

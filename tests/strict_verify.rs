@@ -2,6 +2,9 @@
 //! `verify_strict` verdict: on the C2SP/CCTV edge-case vectors, and on
 //! random and tampered signatures (`CONFKIT_STRICT_CASES`, default 100,000).
 
+mod common;
+
+use common::{add_ell, TestRng};
 use confkit::token::strict::verify_strict;
 use confkit::token::{KeyId, KeyRing};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -96,53 +99,6 @@ fn the_cctv_vectors_get_verify_stricts_verdict() {
     );
 }
 
-/// splitmix64: deterministic, so a failure names a case that can be rerun.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn bytes<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        for chunk in out.chunks_mut(8) {
-            let word = self.next().to_le_bytes();
-            chunk.copy_from_slice(&word[..chunk.len()]);
-        }
-        out
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn scalar(&mut self) -> Scalar {
-        Scalar::from_bytes_mod_order_wide(&self.bytes::<64>())
-    }
-}
-
-/// The group order ℓ, little-endian.
-const ELL: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
-];
-
-fn plus_ell(s: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut carry = 0u16;
-    for i in 0..32 {
-        let sum = u16::from(s[i]) + u16::from(ELL[i]) + carry;
-        out[i] = sum as u8;
-        carry = sum >> 8;
-    }
-    out
-}
-
 /// Signs by hand with secret scalar `a` for the public point `a_pub` (which
 /// may carry a torsion component) and nonce point `[r]B + t`.
 fn sign_by_hand(a: Scalar, a_pub: &[u8; 32], r: Scalar, t: EdwardsPoint, msg: &[u8]) -> [u8; 64] {
@@ -166,7 +122,7 @@ fn random_and_tampered_signatures_get_verify_stricts_verdict() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let mut rng = Rng(0x5eed_0fc0_f1e5);
+    let mut rng = TestRng(0x5eed_0fc0_f1e5);
     // Small-order points and their encodings, from the vectors' low-order R.
     let mut torsion: Vec<([u8; 32], EdwardsPoint)> = Vec::new();
     for v in vectors() {
@@ -219,7 +175,7 @@ fn random_and_tampered_signatures_get_verify_stricts_verdict() {
             }
             2 => msg.push(0),
             3 => {
-                let s = plus_ell(&sig[32..]);
+                let s = add_ell(&sig[32..]);
                 sig[32..].copy_from_slice(&s);
             }
             4 => {
@@ -228,20 +184,32 @@ fn random_and_tampered_signatures_get_verify_stricts_verdict() {
             }
             5 => {
                 // A nonce with a torsion component, signed by the key's holder.
-                let a = rng.scalar();
+                let a = Scalar::from_bytes_mod_order_wide(&rng.bytes::<64>());
                 let a_pub = EdwardsPoint::mul_base(&a).compress().to_bytes();
                 key = VerifyingKey::from_bytes(&a_pub).unwrap();
                 let t = components[rng.below(components.len() as u64) as usize];
-                sig = sign_by_hand(a, &a_pub, rng.scalar(), t, &msg);
+                sig = sign_by_hand(
+                    a,
+                    &a_pub,
+                    Scalar::from_bytes_mod_order_wide(&rng.bytes::<64>()),
+                    t,
+                    &msg,
+                );
             }
             6 => sig = rng.bytes::<64>(),
             7 => {
                 // A public key with a torsion component.
-                let a = rng.scalar();
+                let a = Scalar::from_bytes_mod_order_wide(&rng.bytes::<64>());
                 let t = components[rng.below(components.len() as u64) as usize];
                 let a_pub = (EdwardsPoint::mul_base(&a) + t).compress().to_bytes();
                 key = VerifyingKey::from_bytes(&a_pub).unwrap();
-                sig = sign_by_hand(a, &a_pub, rng.scalar(), EdwardsPoint::default(), &msg);
+                sig = sign_by_hand(
+                    a,
+                    &a_pub,
+                    Scalar::from_bytes_mod_order_wide(&rng.bytes::<64>()),
+                    EdwardsPoint::default(),
+                    &msg,
+                );
             }
             _ => key = keys[rng.below(keys.len() as u64) as usize].verifying_key(),
         }

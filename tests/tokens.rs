@@ -5,10 +5,13 @@
 //! key (so the signature is valid), and each test also shows the closest
 //! accepted token where that makes the point clearer.
 
+mod common;
+
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
+use common::add_ell;
 use confkit::token::jws;
 use confkit::token::{
     Claims, KeyError, KeyId, KeyRing, RevocationList, Segment, SigningKey, TokenError, Validation,
@@ -145,25 +148,6 @@ fn with_trailing_bit(seg: &str) -> String {
     // The lowest bit of the last character is always unused when len % 4 is 2 or 3.
     let changed = URL_SAFE_ALPHABET[idx ^ 1] as char;
     format!("{}{changed}", &seg[..seg.len() - 1])
-}
-
-/// The RFC 8032 group order ℓ, little-endian.
-const ELL: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
-];
-
-/// Adds ℓ to a little-endian 256-bit number (no overflow for s < ℓ).
-fn add_ell(s: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut carry = 0u16;
-    for i in 0..32 {
-        let sum = u16::from(s[i]) + u16::from(ELL[i]) + carry;
-        out[i] = sum as u8;
-        carry = sum >> 8;
-    }
-    assert_eq!(carry, 0);
-    out
 }
 
 // ---------------------------------------------------------------------------
