@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use confkit::token::{
-    jws, Claims, KeyId, KeyRing, RevocationList, SigningKey, Validation, VerifiedTokens,
+    batch, jws, Claims, KeyId, KeyRing, RevocationList, SigningKey, Validation, VerifiedTokens,
     DEFAULT_TOKEN_TTL_SECS, DEFAULT_VERIFIED_TOKENS,
 };
 use confkit::{ConferenceId, ExternalId, PermissionSet};
@@ -234,12 +234,12 @@ const PER_ROUND: usize = 2;
 /// Rounds run first and discarded.
 const WARM_UP_ROUNDS: usize = 50;
 
-fn time_per_op(mut op: impl FnMut()) -> f64 {
+fn time_n(n: usize, mut op: impl FnMut()) -> f64 {
     let start = Instant::now();
-    for _ in 0..PER_ROUND {
+    for _ in 0..n {
         op();
     }
-    start.elapsed().as_nanos() as f64 / PER_ROUND as f64
+    start.elapsed().as_nanos() as f64 / n as f64
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -258,11 +258,21 @@ type Op<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 /// Times `ops` interleaved in rounds (so drift in clock speed or load from
 /// elsewhere hits them alike); returns each op's median and best-round ns/op.
 fn interleaved(ops: &mut [Op<'_>]) -> Vec<(f64, f64)> {
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(ROUNDS); ops.len()];
-    for round in 0..WARM_UP_ROUNDS + ROUNDS {
+    interleaved_rounds(ops, WARM_UP_ROUNDS, ROUNDS, PER_ROUND)
+}
+
+/// As [`interleaved`], with the counts given (for slow operations).
+fn interleaved_rounds(
+    ops: &mut [Op<'_>],
+    warm_up: usize,
+    rounds: usize,
+    per_round: usize,
+) -> Vec<(f64, f64)> {
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); ops.len()];
+    for round in 0..warm_up + rounds {
         for ((_, op), s) in ops.iter_mut().zip(samples.iter_mut()) {
-            let t = time_per_op(op);
-            if round >= WARM_UP_ROUNDS {
+            let t = time_n(per_round, op);
+            if round >= warm_up {
                 s.push(t);
             }
         }
@@ -492,7 +502,109 @@ fn cached(f: &Fixture) {
     );
 }
 
+/// Distinct tokens by the fixture's key (one per user, as in a join storm).
+fn storm_tokens(f: &Fixture, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let mut c = f.claims.clone();
+            c.subject = ExternalId::new(format!("user-{i}@example.com")).unwrap();
+            c.token_id = format!("jti-{i}");
+            f.key.mint(&c)
+        })
+        .collect()
+}
+
+/// Batch verification against one verify per token, per token, for batches
+/// of 16, 64 and 256 distinct tokens by one key, interleaved; and the
+/// signature check alone (`batch::verify_batch` against `verify_strict`).
+fn batched(f: &Fixture) {
+    let validation = f.validation();
+    println!();
+    println!("Batch verification (per token; one key, distinct tokens):");
+    println!(
+        "  {:<6} {:>12} {:>12} {:>8} {:>14} {:>14} {:>8}",
+        "batch", "verify", "verify_batch", "ratio", "strict", "batch::verify", "ratio"
+    );
+    for n in [16usize, 64, 256] {
+        let tokens = storm_tokens(f, n);
+        let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        let sigs: Vec<(Vec<u8>, [u8; 64])> = tokens
+            .iter()
+            .map(|t| {
+                let (input, s64) = t.rsplit_once('.').unwrap();
+                let sig = jws::b64_decode(s64, confkit::token::Segment::Signature).unwrap();
+                (input.as_bytes().to_vec(), sig.try_into().unwrap())
+            })
+            .collect();
+        let items: Vec<batch::Item<'_>> = sigs
+            .iter()
+            .map(|(m, s)| batch::Item {
+                message: m,
+                signature: s,
+            })
+            .collect();
+        assert!(f
+            .ring
+            .verify_batch(&refs, &validation)
+            .iter()
+            .all(Result::is_ok));
+        let batch_key = batch::BatchKey::new(f.vk);
+        assert!(batch::verify_batch(&batch_key, &items).iter().all(|&ok| ok));
+        let mut ops: Vec<Op<'_>> = vec![
+            (
+                "verify, one by one",
+                Box::new(|| {
+                    for t in &refs {
+                        black_box(f.ring.verify(black_box(t), &validation).unwrap());
+                    }
+                }),
+            ),
+            (
+                "verify_batch",
+                Box::new(|| {
+                    black_box(f.ring.verify_batch(black_box(&refs), &validation));
+                }),
+            ),
+            (
+                "strict, one by one",
+                Box::new(|| {
+                    for (m, s) in &sigs {
+                        black_box(confkit::token::strict::verify_strict(
+                            &f.vk,
+                            black_box(m),
+                            black_box(s),
+                        ));
+                    }
+                }),
+            ),
+            (
+                "batch::verify_batch",
+                Box::new(|| {
+                    black_box(batch::verify_batch(&batch_key, black_box(&items)));
+                }),
+            ),
+        ];
+        let rounds = (6_000 / n).max(10);
+        let t = interleaved_rounds(&mut ops, rounds / 10, rounds, 1);
+        let per = |i: usize| t[i].0 / n as f64;
+        println!(
+            "  {n:<6} {:>9.0} ns {:>9.0} ns {:>8.3} {:>11.0} ns {:>11.0} ns {:>8.3}",
+            per(0),
+            per(1),
+            per(1) / per(0),
+            per(2),
+            per(3),
+            per(3) / per(2)
+        );
+    }
+    println!("  target: verify_batch / verify <= 0.30 for batches of 64 or more");
+}
+
 fn main() {
+    if std::env::var("CONFKIT_BENCH_ONLY").as_deref() == Ok("batch") {
+        batched(&Fixture::new());
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
     // `cargo bench` passes `--bench`; `cargo test --benches` runs each
@@ -501,6 +613,8 @@ fn main() {
         if std::env::var("CONFKIT_BENCH_ONLY").as_deref() != Ok("cached") {
             ratios();
         }
-        cached(&Fixture::new());
+        let f = Fixture::new();
+        cached(&f);
+        batched(&f);
     }
 }

@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::TestRng;
+use common::{env_count, TestRng};
 use confkit::platform::{ConferenceOptions, Invitee, PlatformConfig};
 use confkit::token::{KeyId, SigningKey};
 use confkit::{
@@ -399,10 +399,7 @@ fn copy_db(from: &Path, to_dir: &Path) -> PathBuf {
 
 #[test]
 fn crash_recovery() {
-    let kills: usize = std::env::var("CONFKIT_CRASH_KILLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let kills: usize = env_count("CONFKIT_CRASH_KILLS", 200) as usize;
     let dir = std::env::temp_dir().join(format!("confkit-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

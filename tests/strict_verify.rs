@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{add_ell, TestRng};
+use common::{add_ell, env_count, TestRng};
+use confkit::token::batch::{self, BatchKey, Item};
 use confkit::token::strict::verify_strict;
 use confkit::token::{KeyId, KeyRing};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -99,6 +100,38 @@ fn the_cctv_vectors_get_verify_stricts_verdict() {
     );
 }
 
+/// The small-order points with their encodings (from the vectors' low-order
+/// R), and the seven of them other than the identity.
+#[allow(clippy::type_complexity)]
+fn torsion_points() -> (Vec<([u8; 32], EdwardsPoint)>, Vec<EdwardsPoint>) {
+    // Small-order points and their encodings, from the vectors' low-order R.
+    let mut torsion: Vec<([u8; 32], EdwardsPoint)> = Vec::new();
+    for v in vectors() {
+        if v.flags.iter().any(|f| f == "low_order_R") {
+            let r: [u8; 32] = v.sig[..32].try_into().unwrap();
+            if let Some(p) = CompressedEdwardsY(r).decompress() {
+                assert!(p.is_small_order());
+                if !torsion.iter().any(|(b, _)| *b == r) {
+                    torsion.push((r, p));
+                }
+            }
+        }
+    }
+    assert!(
+        torsion.len() >= 8,
+        "{} small-order encodings",
+        torsion.len()
+    );
+    let mut components: Vec<EdwardsPoint> = Vec::new();
+    for (_, p) in &torsion {
+        if *p != EdwardsPoint::default() && !components.contains(p) {
+            components.push(*p);
+        }
+    }
+    assert_eq!(components.len(), 7, "the torsion subgroup has 8 points");
+    (torsion, components)
+}
+
 /// Signs by hand with secret scalar `a` for the public point `a_pub` (which
 /// may carry a torsion component) and nonce point `[r]B + t`.
 fn sign_by_hand(a: Scalar, a_pub: &[u8; 32], r: Scalar, t: EdwardsPoint, msg: &[u8]) -> [u8; 64] {
@@ -118,38 +151,9 @@ fn sign_by_hand(a: Scalar, a_pub: &[u8; 32], r: Scalar, t: EdwardsPoint, msg: &[
 
 #[test]
 fn random_and_tampered_signatures_get_verify_stricts_verdict() {
-    let cases: u64 = std::env::var("CONFKIT_STRICT_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let cases: u64 = env_count("CONFKIT_STRICT_CASES", 100_000);
     let mut rng = TestRng(0x5eed_0fc0_f1e5);
-    // Small-order points and their encodings, from the vectors' low-order R.
-    let mut torsion: Vec<([u8; 32], EdwardsPoint)> = Vec::new();
-    for v in vectors() {
-        if v.flags.iter().any(|f| f == "low_order_R") {
-            let r: [u8; 32] = v.sig[..32].try_into().unwrap();
-            if let Some(p) = CompressedEdwardsY(r).decompress() {
-                assert!(p.is_small_order());
-                if !torsion.iter().any(|(b, _)| *b == r) {
-                    torsion.push((r, p));
-                }
-            }
-        }
-    }
-    assert!(
-        torsion.len() >= 8,
-        "{} small-order encodings",
-        torsion.len()
-    );
-    // The seven points of small order other than the identity, for the
-    // torsion components of kinds 5 and 7.
-    let mut components: Vec<EdwardsPoint> = Vec::new();
-    for (_, p) in &torsion {
-        if *p != EdwardsPoint::default() && !components.contains(p) {
-            components.push(*p);
-        }
-    }
-    assert_eq!(components.len(), 7, "the torsion subgroup has 8 points");
+    let (torsion, components) = torsion_points();
     let keys: Vec<SigningKey> = (0..64)
         .map(|_| SigningKey::from_bytes(&rng.bytes::<32>()))
         .collect();
@@ -238,6 +242,191 @@ fn random_and_tampered_signatures_get_verify_stricts_verdict() {
             verdicts[7][0] > 0 && verdicts[7][1] > 0,
             "key torsion: {:?}",
             verdicts[7]
+        );
+    }
+}
+
+#[test]
+fn the_cctv_vectors_in_batches_differ_only_by_a_torsioned_nonce() {
+    // Each vector four times over, so that the batch equation checks it.
+    let mut differing = 0;
+    for v in vectors() {
+        let Ok(key) = VerifyingKey::from_bytes(&v.key) else {
+            continue;
+        };
+        let items = vec![
+            Item {
+                message: &v.msg,
+                signature: &v.sig,
+            };
+            batch::MIN_BATCH
+        ];
+        let strict = dalek_verdict(&key, &v.msg, &v.sig);
+        let verdicts = batch::verify_batch(&BatchKey::new(key), &items);
+        assert!(verdicts.iter().all(|&b| b == verdicts[0]));
+        if verdicts[0] != strict {
+            differing += 1;
+            assert!(
+                !strict
+                    && v.flags.iter().any(|f| f == "low_order_component_R")
+                    && !v.flags.iter().any(|f| f.ends_with("_A")),
+                "vector {}: batch {}, verify_strict {strict}, flags {:?}",
+                v.number,
+                verdicts[0],
+                v.flags
+            );
+        }
+    }
+    assert!(differing > 0, "the vectors include torsioned nonces");
+}
+
+/// A signature of a batch test, and what was done to it.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Kind {
+    Valid,
+    FlippedSignatureBit,
+    FlippedMessageBit,
+    SPlusEll,
+    SmallOrderR,
+    TorsionedNonce,
+    RandomBytes,
+    OtherKey,
+    NonCanonicalR,
+    SignedZeroX,
+}
+
+#[test]
+fn batches_get_verify_stricts_verdict_except_for_torsioned_nonces() {
+    let batches: u64 = env_count("CONFKIT_BATCH_CASES", 240);
+    let mut rng = TestRng(0xba7c_5eed);
+    let (torsion, components) = torsion_points();
+    let other = SigningKey::from_bytes(&rng.bytes::<32>());
+    let (mut torsioned_accepted, mut equation_batches) = (0u64, 0u64);
+    for b in 0..batches {
+        let a = Scalar::from_bytes_mod_order_wide(&rng.bytes::<64>());
+        // Every eighth batch is by a key with a torsion component: those
+        // are never batched, so every verdict must be exactly strict.
+        let key_torsion = if b % 8 == 7 {
+            components[rng.index(components.len())]
+        } else {
+            EdwardsPoint::default()
+        };
+        let a_pub = (EdwardsPoint::mul_base(&a) + key_torsion)
+            .compress()
+            .to_bytes();
+        let key = VerifyingKey::from_bytes(&a_pub).unwrap();
+        let size = match b % 4 {
+            0 => 1 + rng.index(8),
+            3 => batch::MAX_BATCH - 8 + rng.index(16),
+            _ => 60 + rng.index(10),
+        };
+        // A third of the batches is all valid; in the rest one signature
+        // in 16 is tampered with.
+        let tamper = b % 3 != 0;
+        let mut cases: Vec<(Kind, Vec<u8>, [u8; 64])> = Vec::with_capacity(size);
+        for _ in 0..size {
+            let mut msg = vec![0u8; rng.index(300)];
+            msg.iter_mut().for_each(|m| *m = rng.next() as u8);
+            let nonce = Scalar::from_bytes_mod_order_wide(&rng.bytes::<64>());
+            let mut sig = sign_by_hand(a, &a_pub, nonce, EdwardsPoint::default(), &msg);
+            let kind = if tamper && rng.below(16) == 0 {
+                [
+                    Kind::FlippedSignatureBit,
+                    Kind::FlippedMessageBit,
+                    Kind::SPlusEll,
+                    Kind::SmallOrderR,
+                    Kind::TorsionedNonce,
+                    Kind::RandomBytes,
+                    Kind::OtherKey,
+                    Kind::NonCanonicalR,
+                    Kind::SignedZeroX,
+                ][rng.index(9)]
+            } else if rng.below(64) == 0 {
+                // Now and then a torsioned nonce even in an all-valid batch.
+                Kind::TorsionedNonce
+            } else {
+                Kind::Valid
+            };
+            match kind {
+                Kind::Valid => {}
+                Kind::FlippedSignatureBit => sig[rng.index(64)] ^= 1 << rng.below(8),
+                Kind::FlippedMessageBit if msg.is_empty() => msg.push(1),
+                Kind::FlippedMessageBit => {
+                    let i = rng.index(msg.len());
+                    msg[i] ^= 1 << rng.below(8);
+                }
+                Kind::SPlusEll => {
+                    let s = add_ell(&sig[32..]);
+                    sig[32..].copy_from_slice(&s);
+                }
+                Kind::SmallOrderR => {
+                    sig[..32].copy_from_slice(&torsion[rng.index(torsion.len())].0)
+                }
+                Kind::TorsionedNonce => {
+                    let t = components[rng.index(components.len())];
+                    sig = sign_by_hand(a, &a_pub, nonce, t, &msg);
+                }
+                Kind::RandomBytes => sig = rng.bytes::<64>(),
+                Kind::OtherKey => sig = other.sign(&msg).to_bytes(),
+                Kind::NonCanonicalR => {
+                    // y = p + j for a small j: the encoding of a point when
+                    // one exists, but never the canonical one.
+                    let mut r = [0xffu8; 32];
+                    r[0] = 0xed + rng.below(19) as u8;
+                    r[31] = 0x7f | ((rng.below(2) as u8) << 7);
+                    sig[..32].copy_from_slice(&r);
+                }
+                Kind::SignedZeroX => {
+                    // y = 1 with the sign bit set: decompresses, not canonical.
+                    let mut r = [0u8; 32];
+                    r[0] = 1;
+                    r[31] = 0x80;
+                    sig[..32].copy_from_slice(&r);
+                }
+            }
+            cases.push((kind, msg, sig));
+        }
+        let items: Vec<Item<'_>> = cases
+            .iter()
+            .map(|(_, msg, sig)| Item {
+                message: msg,
+                signature: sig,
+            })
+            .collect();
+        let verdicts = batch::verify_batch(&BatchKey::new(key), &items);
+        assert_eq!(verdicts.len(), cases.len());
+        let mut torsioned_here = false;
+        for (i, ((kind, msg, sig), ours)) in cases.iter().zip(&verdicts).enumerate() {
+            let strict = dalek_verdict(&key, msg, sig);
+            if *kind == Kind::TorsionedNonce && key_torsion == EdwardsPoint::default() {
+                // The one documented difference: only the key's holder can
+                // sign with a torsioned nonce, and the cofactored equation
+                // may accept it.
+                assert!(!strict || *ours, "batch {b} item {i}: {kind:?}");
+                torsioned_here |= *ours && !strict;
+            } else {
+                assert_eq!(
+                    *ours, strict,
+                    "batch {b} item {i} ({kind:?}): batch {ours}, verify_strict {strict}"
+                );
+            }
+            if *kind == Kind::Valid && key_torsion == EdwardsPoint::default() {
+                assert!(ours, "batch {b} item {i}: a valid signature");
+            }
+        }
+        if torsioned_here {
+            torsioned_accepted += 1;
+        }
+        if size >= batch::MIN_BATCH && key_torsion == EdwardsPoint::default() && !tamper {
+            equation_batches += 1;
+        }
+    }
+    if batches >= 100 {
+        // A torsioned nonce that verify_strict refuses was accepted: the
+        // batch equation, not the fallback, decided those batches.
+        assert!(
+            torsioned_accepted > 0 && equation_batches > 0,
+            "{torsioned_accepted} batches accepted a torsioned nonce"
         );
     }
 }

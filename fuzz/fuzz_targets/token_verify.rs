@@ -18,7 +18,9 @@
 //!
 //! The re-check uses ed25519-dalek's `verify_strict`, while `verify` uses
 //! confkit's own strict check (`token::strict`, which never decompresses R):
-//! so this target is also a differential oracle between the two.
+//! so this target is also a differential oracle between the two. Each input
+//! is also verified in a batch (`KeyRing::verify_batch`) among valid tokens:
+//! its result must be the single verify's.
 #![no_main]
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,6 +35,8 @@ use std::sync::OnceLock;
 
 struct Fixture {
     key: SigningKey,
+    /// A valid token by `key`, the company of the input in a batch.
+    valid: String,
     other: SigningKey,
     ring: KeyRing,
 }
@@ -46,7 +50,20 @@ fn fixture() -> &'static Fixture {
         ring.insert(key.kid().clone(), key.verifying_key()).unwrap();
         ring.insert(other.kid().clone(), other.verifying_key())
             .unwrap();
-        Fixture { key, other, ring }
+        let valid = key.mint(&Claims::new(
+            "https://fuzz.example",
+            confkit::ExternalId::new("fuzz-user").unwrap(),
+            ConferenceId::parse("0b5e3c1a-7d2f-4c1e-9a3b-5f6e7d8c9b0a").unwrap(),
+            PermissionSet::DEFAULT_INVITEE,
+            START,
+            3600,
+        ));
+        Fixture {
+            key,
+            valid,
+            other,
+            ring,
+        }
     })
 }
 
@@ -231,6 +248,17 @@ fn recheck(token: &str, f: &Fixture) -> Result<Value, String> {
 fn check(token: &str) {
     let f = fixture();
     let result = f.ring.verify(token, &Validation::any_conference(START));
+    // The batch path (one equation for all, then a fallback) gives each
+    // token the single verify's result: the token among valid ones by the
+    // same key, so the equation runs.
+    let mut batch = vec![f.valid.as_str(); confkit::token::batch::MIN_BATCH];
+    batch[1] = token;
+    let results = f.ring.verify_batch(&batch, &Validation::any_conference(START));
+    oracle!(results[1] == result, "verify_batch differs from verify");
+    oracle!(
+        results.iter().enumerate().all(|(i, r)| i == 1 || r.is_ok()),
+        "a valid token in the batch was refused"
+    );
     let again = recheck(token, f);
     match (&result, &again) {
         (Ok(claims), Ok(c)) => {

@@ -89,6 +89,37 @@ pub fn verify<'k, F>(token: &str, key_for: F) -> Result<(Header, Vec<u8>), Token
 where
     F: FnOnce(&Header) -> Result<&'k VerifyingKey, TokenError>,
 {
+    let opened = open(token, key_for)?;
+    if !strict::verify_strict(opened.key, opened.signing_input, &opened.signature) {
+        return Err(TokenError::Signature);
+    }
+    opened.into_payload()
+}
+
+/// A token checked up to its signature: what a signature check needs, and
+/// the rest for after it. The checks and their order are [`verify`]'s.
+pub(crate) struct Opened<'t, 'k> {
+    pub(crate) header: Header,
+    pub(crate) key: &'k VerifyingKey,
+    /// The first two segments as they appear in the token.
+    pub(crate) signing_input: &'t [u8],
+    pub(crate) signature: [u8; 64],
+    payload: &'t str,
+}
+
+impl Opened<'_, '_> {
+    /// The header and the decoded payload, once the signature is known good.
+    pub(crate) fn into_payload(self) -> Result<(Header, Vec<u8>), TokenError> {
+        let payload = b64_decode(self.payload, Segment::Payload)?;
+        Ok((self.header, payload))
+    }
+}
+
+/// Splits a compact JWS and makes every check before the signature's.
+pub(crate) fn open<'t, 'k, F>(token: &'t str, key_for: F) -> Result<Opened<'t, 'k>, TokenError>
+where
+    F: FnOnce(&Header) -> Result<&'k VerifyingKey, TokenError>,
+{
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::TooLarge {
             len: token.len(),
@@ -115,12 +146,12 @@ where
     }
     let key = key_for(&header)?;
     let sig_bytes = b64_decode(s64, Segment::Signature)?;
-    let sig_bytes: [u8; 64] = sig_bytes.try_into().map_err(|_| TokenError::Signature)?;
-    // The signing input is the first two segments as they appear in the token.
-    let signing_input = &token[..h64.len() + 1 + p64.len()];
-    if !strict::verify_strict(key, signing_input.as_bytes(), &sig_bytes) {
-        return Err(TokenError::Signature);
-    }
-    let payload = b64_decode(p64, Segment::Payload)?;
-    Ok((header, payload))
+    let signature: [u8; 64] = sig_bytes.try_into().map_err(|_| TokenError::Signature)?;
+    Ok(Opened {
+        header,
+        key,
+        signing_input: &token.as_bytes()[..h64.len() + 1 + p64.len()],
+        signature,
+        payload: p64,
+    })
 }

@@ -6,7 +6,9 @@
 //! - [`revocation`]: revoked token ids and per-subject revocation times.
 //! - [`cache`]: tokens already verified, so a second verify is a lookup.
 //! - [`strict`]: the strict Ed25519 signature check.
+//! - [`batch`]: many signatures by one key checked in one equation.
 
+pub mod batch;
 pub mod cache;
 pub mod claims;
 pub mod jws;

@@ -396,3 +396,12 @@ pub fn add_ell(s: &[u8]) -> [u8; 32] {
     assert_eq!(carry, 0);
     out
 }
+
+/// A count a long run raises through the environment variable `name`
+/// (`default` when unset or not a number).
+pub fn env_count(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
