@@ -41,9 +41,10 @@
 /**
  * The C ABI's version: bumped on every change of this header a wrapper must
  * know about (3: the device half, `confkit_client_*`, and the session's wire
- * messages). Wrappers compare it with `confkit_abi_version()` when they load.
+ * messages; 4: `confkit_verifier_verify_batch`). Wrappers compare it with
+ * `confkit_abi_version()` when they load.
  */
-#define CONFKIT_ABI_VERSION 3
+#define CONFKIT_ABI_VERSION 4
 
 /**
  * `confkit_client_media_state`: the media connection is up.
@@ -332,6 +333,11 @@
  * The default clock leeway for `confkit_verifier_verify`, in seconds.
  */
 #define CONFKIT_DEFAULT_LEEWAY_SECS 60
+
+/**
+ * Most tokens one `confkit_verifier_verify_batch` call takes.
+ */
+#define CONFKIT_MAX_BATCH_TOKENS 4096
 
 /**
  * The claims of a verified token. Free with `confkit_claims_free`.
@@ -1695,6 +1701,37 @@ confkit_status confkit_verifier_verify(const struct confkit_verifier *verifier,
                                        uint64_t leeway_secs,
                                        struct confkit_claims **claims_out,
                                        struct confkit_error **error_out);
+
+/**
+ * Verifies `count` tokens at once, as `confkit_verifier_verify` would verify
+ * each (same `now`, `conference_id` and `leeway_secs`), at a fraction of the
+ * cost per token when many are signed by one key: an edge server admitting
+ * a webinar, a join storm. `tokens[i]` / `token_lens[i]` is the i-th token.
+ *
+ * On OK, `statuses_out[i]` receives the status `confkit_verifier_verify`
+ * returns for token i (a NULL token pointer with a length, invalid UTF-8 or
+ * an oversize token gives that token's status, not the call's), and
+ * `claims_out[i]` its claims where that status is OK and NULL elsewhere;
+ * free each with `confkit_claims_free`. Both arrays hold `count` entries.
+ * The call fails, writing nothing, when an array or the verifier is NULL
+ * (the arrays may be NULL when `count` is 0), when `count` is over
+ * `CONFKIT_MAX_BATCH_TOKENS`, or when `conference_id` is invalid.
+ *
+ * One difference from verifying one at a time, for tokens only the key's
+ * holder could have made (a signature whose nonce carries a torsion
+ * component may be accepted); see the README's "Batch verification".
+ */
+confkit_status confkit_verifier_verify_batch(const struct confkit_verifier *verifier,
+                                             const uint8_t *const *tokens,
+                                             const size_t *token_lens,
+                                             size_t count,
+                                             uint64_t now,
+                                             const uint8_t *conference_id,
+                                             size_t conference_id_len,
+                                             uint64_t leeway_secs,
+                                             confkit_status *statuses_out,
+                                             struct confkit_claims **claims_out,
+                                             struct confkit_error **error_out);
 
 /**
  * Frees a verifier. NULL is accepted.

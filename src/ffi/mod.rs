@@ -91,8 +91,9 @@ pub const CONFKIT_VERSION_MINOR: u32 = 1;
 pub const CONFKIT_VERSION_PATCH: u32 = 0;
 /// The C ABI's version: bumped on every change of this header a wrapper must
 /// know about (3: the device half, `confkit_client_*`, and the session's wire
-/// messages). Wrappers compare it with `confkit_abi_version()` when they load.
-pub const CONFKIT_ABI_VERSION: u32 = 3;
+/// messages; 4: `confkit_verifier_verify_batch`). Wrappers compare it with
+/// `confkit_abi_version()` when they load.
+pub const CONFKIT_ABI_VERSION: u32 = 4;
 
 /// Bytes owned by confkit, handed to the caller: free with `confkit_buffer_free`.
 /// Text buffers hold UTF-8 without a terminating NUL.
@@ -225,6 +226,16 @@ pub(crate) fn guard(
 /// yields `fallback`.
 pub(crate) fn guard_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
+/// A pointer argument that must not be NULL (an array's start), or a
+/// NULL_ARGUMENT error.
+pub(crate) fn arg_ptr<T>(p: *const T, name: &str) -> FfiResult<*const T> {
+    if p.is_null() {
+        Err(FfiError::null(name))
+    } else {
+        Ok(p)
+    }
 }
 
 /// A shared reference from a pointer argument, or a NULL_ARGUMENT error.

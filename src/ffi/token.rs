@@ -5,12 +5,14 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use super::{
-    arg_bytes, arg_opt_str, arg_out, arg_ref, arg_str, c_string, confkit_error, confkit_status,
-    free_raw, guard, guard_or, into_raw, owned_c_string, write_out, FfiError,
+    arg_bytes, arg_opt_str, arg_out, arg_ptr, arg_ref, arg_str, c_string, confkit_error,
+    confkit_status, free_raw, guard, guard_or, into_raw, owned_c_string, write_out, FfiError,
 };
 use crate::error::ErrorCode;
 use crate::identity::ConferenceId;
 use crate::token::{Claims, KeyId, KeyRing, Validation};
+
+use super::CONFKIT_STATUS_OK;
 
 /// The default clock leeway for `confkit_verifier_verify`, in seconds.
 // A literal: cbindgen drops constants whose value is a path to another constant.
@@ -145,6 +147,116 @@ pub unsafe extern "C" fn confkit_verifier_verify(
         .with_leeway(leeway_secs);
         let claims = v.ring.verify(token, &validation)?;
         write_out(out, into_raw(confkit_claims::new(claims)));
+        Ok(())
+    })
+}
+
+/// Most tokens one `confkit_verifier_verify_batch` call takes.
+pub const CONFKIT_MAX_BATCH_TOKENS: usize = 4096;
+
+/// Verifies `count` tokens at once, as `confkit_verifier_verify` would verify
+/// each (same `now`, `conference_id` and `leeway_secs`), at a fraction of the
+/// cost per token when many are signed by one key: an edge server admitting
+/// a webinar, a join storm. `tokens[i]` / `token_lens[i]` is the i-th token.
+///
+/// On OK, `statuses_out[i]` receives the status `confkit_verifier_verify`
+/// returns for token i (a NULL token pointer with a length, invalid UTF-8 or
+/// an oversize token gives that token's status, not the call's), and
+/// `claims_out[i]` its claims where that status is OK and NULL elsewhere;
+/// free each with `confkit_claims_free`. Both arrays hold `count` entries.
+/// The call fails, writing nothing, when an array or the verifier is NULL
+/// (the arrays may be NULL when `count` is 0), when `count` is over
+/// `CONFKIT_MAX_BATCH_TOKENS`, or when `conference_id` is invalid.
+///
+/// One difference from verifying one at a time, for tokens only the key's
+/// holder could have made (a signature whose nonce carries a torsion
+/// component may be accepted); see the README's "Batch verification".
+#[no_mangle]
+pub unsafe extern "C" fn confkit_verifier_verify_batch(
+    verifier: *const confkit_verifier,
+    tokens: *const *const u8,
+    token_lens: *const usize,
+    count: usize,
+    now: u64,
+    conference_id: *const u8,
+    conference_id_len: usize,
+    leeway_secs: u64,
+    statuses_out: *mut confkit_status,
+    claims_out: *mut *mut confkit_claims,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        if count > CONFKIT_MAX_BATCH_TOKENS {
+            return Err(FfiError::new(
+                ErrorCode::TooLarge,
+                format!("{count} tokens, more than the {CONFKIT_MAX_BATCH_TOKENS} of a batch"),
+            ));
+        }
+        // SAFETY: the caller passes NULL or a live verifier and a readable byte range.
+        let (v, conf) = unsafe {
+            (
+                arg_ref(verifier, "verifier")?,
+                arg_opt_str(conference_id, conference_id_len, "conference_id")?,
+            )
+        };
+        let validation = match conf {
+            Some(c) => Validation::new(now, ConferenceId::parse(c)?),
+            None => Validation::any_conference(now),
+        }
+        .with_leeway(leeway_secs);
+        if count == 0 {
+            return Ok(());
+        }
+        // SAFETY: checked non-NULL; the caller passes `count` entries in each.
+        let (tokens, lens) = unsafe {
+            (
+                std::slice::from_raw_parts(arg_ptr(tokens, "tokens")?, count),
+                std::slice::from_raw_parts(arg_ptr(token_lens, "token_lens")?, count),
+            )
+        };
+        let statuses_out = arg_out(statuses_out, "statuses_out")?;
+        let claims_out = arg_out(claims_out, "claims_out")?;
+        // Each token read as `confkit_verifier_verify` reads its argument.
+        let read: Vec<Result<&str, FfiError>> = tokens
+            .iter()
+            .zip(lens)
+            .map(|(&token, &len)| {
+                if len > crate::token::MAX_TOKEN_BYTES {
+                    return Err(crate::token::TokenError::TooLarge {
+                        len,
+                        max: crate::token::MAX_TOKEN_BYTES,
+                    }
+                    .into());
+                }
+                // SAFETY: the caller passes NULL or `len` readable bytes.
+                unsafe { arg_str(token, len, "token") }
+            })
+            .collect();
+        let readable: Vec<&str> = read
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        let mut verified = v.ring.verify_batch(&readable, &validation).into_iter();
+        let outcomes: Vec<Result<Claims, FfiError>> = read
+            .into_iter()
+            .map(|r| {
+                r.and_then(|_| match verified.next() {
+                    Some(result) => result.map_err(FfiError::from),
+                    None => Err(FfiError::new(ErrorCode::Panic, "a batch result is missing")),
+                })
+            })
+            .collect();
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let (status, claims) = match outcome {
+                Ok(claims) => (CONFKIT_STATUS_OK, into_raw(confkit_claims::new(claims))),
+                Err(e) => (e.code.value(), std::ptr::null_mut()),
+            };
+            // SAFETY: both arrays hold `count` writable entries (checked non-NULL).
+            unsafe {
+                statuses_out.add(i).write(status);
+                claims_out.add(i).write(claims);
+            }
+        }
         Ok(())
     })
 }

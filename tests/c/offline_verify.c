@@ -3,7 +3,8 @@
  * and from one raw public key; verify a token and read its claims; wrong
  * conference, expiry (beyond the leeway), not-yet-valid, tampering, other
  * algorithms, garbage and bad key material each give the right status, and
- * a failed verification writes nothing.
+ * a failed verification writes nothing. Many tokens at once
+ * (confkit_verifier_verify_batch) get exactly what each gets alone.
  */
 #include <stdbool.h>
 
@@ -268,6 +269,106 @@ int main(void) {
     big[4096] = '\0';
     VERIFY_FAILS(from_jwks, big, T0, conf, 60, CONFKIT_STATUS_TOKEN_INVALID, NULL);
     free(big);
+
+    /* ---- many tokens at once ---------------------------------------------- */
+    {
+        /* Bob's and the owner's tokens with a tampered one, garbage, an
+         * oversize one, invalid UTF-8 and NULLs among them: each gets the
+         * status and the claims confkit_verifier_verify gives it alone. */
+        enum { N = 70 };
+        const uint8_t *toks[N];
+        size_t lens[N];
+        for (size_t i = 0; i < N; i++) {
+            const char *s = i % 2 ? bob_token : owner_token;
+            toks[i] = (const uint8_t *)s;
+            lens[i] = strlen(s);
+        }
+        char *tampered = dup_str(bob_token);
+        size_t tn = strlen(tampered);
+        tampered[tn - 2] = tampered[tn - 2] == 'A' ? 'B' : 'A';
+        char *oversize = malloc(5000);
+        CHECK(oversize != NULL);
+        memset(oversize, 'A', 5000);
+        toks[3] = (const uint8_t *)tampered;
+        lens[3] = tn;
+        toks[10] = (const uint8_t *)"a.b.c";
+        lens[10] = 5;
+        toks[20] = (const uint8_t *)oversize;
+        lens[20] = 5000;
+        toks[30] = (const uint8_t *)"\xff.x.y";
+        lens[30] = 5;
+        toks[40] = NULL;
+        lens[40] = 8;
+        toks[50] = NULL;
+        lens[50] = 0;
+        confkit_status statuses[N];
+        confkit_claims *claims[N];
+        CHECK_OK(confkit_verifier_verify_batch(from_jwks, toks, lens, N, T0, SV(conf), 60,
+                                               statuses, claims, ERR));
+        size_t ok = 0;
+        for (size_t i = 0; i < N; i++) {
+            confkit_claims *alone = NULL;
+            confkit_status st = confkit_verifier_verify(from_jwks, toks[i], lens[i], T0, SV(conf),
+                                                        60, &alone, NULL);
+            CHECK_EQ_U64((uint64_t)statuses[i], (uint64_t)st);
+            CHECK((st == CONFKIT_STATUS_OK) == (claims[i] != NULL));
+            if (alone != NULL) {
+                CHECK_STREQ(confkit_claims_token_id(claims[i]), confkit_claims_token_id(alone));
+                CHECK_EQ_U64(confkit_claims_permissions(claims[i]),
+                             confkit_claims_permissions(alone));
+                confkit_claims_free(alone);
+                ok++;
+            }
+            confkit_claims_free(claims[i]);
+        }
+        CHECK_EQ_U64(ok, N - 6);
+        CHECK(statuses[3] == CONFKIT_STATUS_TOKEN_INVALID);
+        CHECK(statuses[20] == CONFKIT_STATUS_TOKEN_INVALID);
+        CHECK(statuses[30] == CONFKIT_STATUS_INVALID_UTF8);
+        CHECK(statuses[40] == CONFKIT_STATUS_NULL_ARGUMENT);
+        CHECK(statuses[50] == CONFKIT_STATUS_TOKEN_INVALID);
+        /* Another conference: every token says so. */
+        CHECK_OK(confkit_verifier_verify_batch(from_key, toks, lens, 8, T0, STR(OTHER_CONF), 60,
+                                               statuses, claims, ERR));
+        for (size_t i = 0; i < 8; i++) {
+            if (i == 3) continue;
+            CHECK(statuses[i] == CONFKIT_STATUS_TOKEN_WRONG_CONFERENCE);
+            CHECK(claims[i] == NULL);
+        }
+        CHECK(statuses[3] == CONFKIT_STATUS_TOKEN_INVALID);
+        /* The call's own errors write nothing. */
+        statuses[0] = 12345;
+        claims[0] = (confkit_claims *)&claims;
+        CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT,
+                 confkit_verifier_verify_batch(NULL, toks, lens, N, T0, SV(conf), 60, statuses,
+                                               claims, ERR));
+        CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT,
+                 confkit_verifier_verify_batch(from_jwks, NULL, lens, N, T0, SV(conf), 60,
+                                               statuses, claims, ERR));
+        CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT,
+                 confkit_verifier_verify_batch(from_jwks, toks, NULL, N, T0, SV(conf), 60,
+                                               statuses, claims, ERR));
+        CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT,
+                 confkit_verifier_verify_batch(from_jwks, toks, lens, N, T0, SV(conf), 60, NULL,
+                                               claims, ERR));
+        CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT,
+                 confkit_verifier_verify_batch(from_jwks, toks, lens, N, T0, SV(conf), 60,
+                                               statuses, NULL, ERR));
+        CHECK_ST_MSG(CONFKIT_STATUS_TOO_LARGE, "4096",
+                     confkit_verifier_verify_batch(from_jwks, toks, lens,
+                                                   CONFKIT_MAX_BATCH_TOKENS + 1, T0, SV(conf), 60,
+                                                   statuses, claims, ERR));
+        CHECK_ST(CONFKIT_STATUS_INVALID_ARGUMENT,
+                 confkit_verifier_verify_batch(from_jwks, toks, lens, N, T0,
+                                               STR("not-a-conference-id"), 60, statuses, claims,
+                                               ERR));
+        CHECK(statuses[0] == 12345 && claims[0] == (confkit_claims *)&claims);
+        /* An empty batch: nothing to read or write, so the arrays may be NULL. */
+        CHECK_OK(confkit_verifier_verify_batch(from_jwks, NULL, NULL, 0, T0, NULL, 0, 60, NULL,
+                                               NULL, ERR));
+        free(tampered);
+        free(oversize);
+    }
 
     /* ---- bad key material ------------------------------------------------- */
     const char *bad_sets[] = {

@@ -30,7 +30,7 @@ public enum Confkit {
     /// be `.participantRemoved`, `.tokenRefreshed` or `.eventsMissed`. ABI 3
     /// adds the device half (`confkit_client_*`), which this package does not
     /// wrap yet: everything it wraps is unchanged.
-    public static let bindingABIVersion: UInt32 = 3
+    public static let bindingABIVersion: UInt32 = 4
 
     /// How many confkit objects and buffers are allocated and not yet freed,
     /// across all threads. For leak tests.

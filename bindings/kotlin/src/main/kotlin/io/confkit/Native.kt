@@ -14,6 +14,8 @@
 // - T ** out-params        -> PointerByReference.
 // - uint32_t * / int32_t * -> IntArray(1); uint16_t * -> ShortArray(1);
 //   uint64_t *             -> LongArray(1); size_t * -> SizeTByReference.
+// - C arrays of pointers, sizes, statuses (confkit_verifier_verify_batch)
+//                          -> Pointer to a JNA Memory the caller fills or reads.
 // - confkit_buffer *       -> Pointer to a BufferStruct.ByValue's memory; the
 //                             same struct is then passed BY VALUE to
 //                             confkit_buffer_free (JNA direct mapping supports
@@ -253,6 +255,12 @@ object ConfkitNative {
         verifier: Pointer, token: ByteArray?, tokenLen: SizeT, now: Long, conferenceId: ByteArray?,
         conferenceIdLen: SizeT, leewaySecs: Long, claimsOut: PointerByReference, errorOut: PointerByReference?
     ): Int
+    // ABI 4: `tokens` and `tokenLens` are native arrays (Memory) of pointers and size_t.
+    external fun confkit_verifier_verify_batch(
+        verifier: Pointer, tokens: Pointer?, tokenLens: Pointer?, count: SizeT, now: Long,
+        conferenceId: ByteArray?, conferenceIdLen: SizeT, leewaySecs: Long, statusesOut: Pointer?,
+        claimsOut: Pointer?, errorOut: PointerByReference?
+    ): Int
     external fun confkit_verifier_free(verifier: Pointer?)
     external fun confkit_claims_subject(claims: Pointer?): Pointer?
     external fun confkit_claims_conference_id(claims: Pointer?): Pointer?
@@ -395,7 +403,7 @@ class ConfkitLoadError(message: String, cause: Throwable? = null) : LinkageError
  */
 internal object Loader {
     /** The ABI this binding was written for (`CONFKIT_ABI_VERSION` in confkit.h). */
-    const val ABI_VERSION = 3
+    const val ABI_VERSION = 4
 
     /** System property naming the library to load (default "confkit"). */
     const val LIBRARY_PROPERTY = "confkit.library.name"

@@ -32,6 +32,16 @@ object AbiTests {
         }
     }
 
+    /**
+     * Parameters that are C arrays (bound as a [Pointer] to native memory),
+     * by function, which their C type alone does not tell from an
+     * out-parameter.
+     */
+    val ARRAY_PARAMETERS = mapOf(
+        // tokens, token_lens, statuses_out, claims_out
+        "confkit_verifier_verify_batch" to setOf(1, 2, 8, 9)
+    )
+
     /** The Java type a C type must be bound to (see the table at the top of Native.kt). */
     fun expectedJava(c: String, isReturn: Boolean): Class<*> {
         val t = c.replace("const ", "").replace("struct ", "").replace(" *", "*").trim()
@@ -64,19 +74,19 @@ object AbiTests {
 
     fun register() {
         test("abi: library ABI version matches the binding, version string") {
-            assertEq(3, Confkit.ABI_VERSION, "binding ABI")
+            assertEq(4, Confkit.ABI_VERSION, "binding ABI")
             assertEq(Confkit.ABI_VERSION, Confkit.abiVersion, "library ABI")
             assertTrue(Confkit.version.startsWith("confkit ")) { "version \"${Confkit.version}\"" }
         }
 
         test("abi: a mismatching ABI version is refused with a clear error") {
-            // ABI 2 (no device half) is refused, and so is a future ABI 4.
-            val e = assertThrows<ConfkitLoadError> { Loader.checkAbi(2) }
+            // ABI 3 (no batch verification) is refused, and so is a future ABI 5.
+            val e = assertThrows<ConfkitLoadError> { Loader.checkAbi(3) }
             val m = e.message ?: ""
-            assertTrue(m.contains("ABI mismatch") && m.contains("version 2") && m.contains("version 3")) { m }
-            assertThrows<ConfkitLoadError> { Loader.checkAbi(1) }
-            assertThrows<ConfkitLoadError> { Loader.checkAbi(4) }
-            Loader.checkAbi(3)
+            assertTrue(m.contains("ABI mismatch") && m.contains("version 3") && m.contains("version 4")) { m }
+            assertThrows<ConfkitLoadError> { Loader.checkAbi(2) }
+            assertThrows<ConfkitLoadError> { Loader.checkAbi(5) }
+            Loader.checkAbi(4)
         }
 
         test("abi: every header function is bound with the right parameter and return types") {
@@ -94,8 +104,10 @@ object AbiTests {
                 val m = methods.getValue(f.name)
                 assertEq(f.params.size, m.parameterCount, "${f.name} parameter count")
                 assertEq(expectedJava(f.returns, true), m.returnType, "${f.name} return type (${f.returns})")
+                val arrays = ARRAY_PARAMETERS[f.name].orEmpty()
                 f.params.forEachIndexed { i, p ->
-                    assertEq(expectedJava(p, false), m.parameterTypes[i], "${f.name} parameter $i ($p)")
+                    val expected = if (i in arrays) Pointer::class.java else expectedJava(p, false)
+                    assertEq(expected, m.parameterTypes[i], "${f.name} parameter $i ($p)")
                 }
             }
         }

@@ -2,6 +2,18 @@ package io.confkit
 
 /** Each failure comes back as a ConfkitException with its status and the library's message. */
 object ErrorTests {
+    private data class TwoRooms(val clock: ManualClock, val platform: Platform, val conf: Conference, val other: Conference)
+
+    /** A platform on a manual clock (600 s tokens) and two protected conferences Alice owns. */
+    private fun twoRooms(c: Closer): TwoRooms {
+        val clock = c.add(ManualClock(FlowTests.START))
+        val platform = c.add(Platform(FlowTests.SEED, "k1", clock, PlatformOptions(tokenTtlSecs = 600)))
+        val alice = c.add(platform.openSession("alice", "Alice"))
+        val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
+        val other = alice.createConference("other", ConferenceOptions(isProtected = true))
+        return TwoRooms(clock, platform, conf, other)
+    }
+
     const val NO_SUCH_CONFERENCE = "00000000-0000-4000-8000-000000000000"
 
     fun register() {
@@ -131,13 +143,45 @@ object ErrorTests {
             }
         }
 
+        test("verifyBatch: every token gets what verify gives it alone") {
+            closing { c ->
+                val (clock, platform, conf, other) = twoRooms(c)
+                val verifier = c.add(Verifier.fromJwks(platform.jwks()))
+                val good = conf.ownerToken!!
+                val tampered = good.dropLast(2) + (if (good[good.length - 2] == 'A') "B" else "A") + good.last()
+                val tokens = List(66) { i ->
+                    when (i % 11) {
+                        3 -> tampered
+                        5 -> "a.b.c"
+                        7 -> other.ownerToken!!
+                        9 -> ""
+                        else -> good
+                    }
+                }
+                val results = verifier.verifyBatch(tokens, clock.now, conf.id)
+                assertEq(tokens.size, results.size, "one result per token")
+                for ((i, r) in results.withIndex()) {
+                    val alone = try {
+                        BatchResult(verifier.verify(tokens[i], clock.now, conf.id), ConfkitStatus.OK)
+                    } catch (e: ConfkitException) {
+                        BatchResult(null, e.status)
+                    }
+                    assertEq(alone, r, "token $i")
+                }
+                assertEq(ConfkitStatus.TOKEN_WRONG_CONFERENCE, results[7].status, "another conference's token")
+                assertEq(ConfkitStatus.TOKEN_INVALID, results[3].status, "a tampered token")
+                assertEq("alice", results[0].claims!!.subject, "claims")
+                assertEq(emptyList<BatchResult>(), verifier.verifyBatch(emptyList(), clock.now), "no tokens")
+                expectError(ConfkitStatus.TOO_LARGE, "4096") {
+                    verifier.verifyBatch(List(Verifier.MAX_BATCH_TOKENS + 1) { "x" }, clock.now)
+                }
+                expectError(ConfkitStatus.INVALID_ARGUMENT, "not a UUID") { verifier.verifyBatch(tokens, clock.now, "x") }
+            }
+        }
+
         test("errors: token verification failures (expired, wrong conference, bad keys, too large)") {
             closing { c ->
-                val clock = c.add(ManualClock(FlowTests.START))
-                val platform = c.add(Platform(FlowTests.SEED, "k1", clock, PlatformOptions(tokenTtlSecs = 600)))
-                val alice = c.add(platform.openSession("alice", "Alice"))
-                val conf = alice.createConference("room", ConferenceOptions(isProtected = true))
-                val other = alice.createConference("other", ConferenceOptions(isProtected = true))
+                val (clock, platform, conf, other) = twoRooms(c)
                 val token = conf.ownerToken!!
                 val verifier = c.add(Verifier.fromJwks(platform.jwks()))
                 assertEq(FlowTests.START + 600, verifier.verify(token, clock.now).expiresAt, "platform token TTL")
