@@ -1,6 +1,8 @@
 //! Revoked tokens: by token id, and by subject in a conference before a time.
 //! Each entry is kept only while a token it could match may still be valid.
 
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use super::claims::Claims;
@@ -68,9 +70,8 @@ impl RevocationList {
         conference: ConferenceId,
         subject: &ExternalId,
     ) -> Option<(u64, u64)> {
-        self.subjects
-            .entry(&(conference, subject.clone()))
-            .map(|(before, at)| (*before, at))
+        let key: &dyn SubjectKey = &(conference, subject.as_str());
+        self.subjects.entry(key).map(|(before, at)| (*before, at))
     }
 
     /// Puts a kick's revocation back as it was (`None`: none).
@@ -126,8 +127,8 @@ impl RevocationList {
         if self.subjects.is_empty() {
             return Ok(());
         }
-        let key = (claims.conference, claims.subject.clone());
-        match self.subjects.get(&key) {
+        let key: &dyn SubjectKey = &(claims.conference, claims.subject.as_str());
+        match self.subjects.get(key) {
             Some(&before) if claims.issued_at < before => Err(TokenError::SubjectRevoked {
                 subject: claims.subject.to_string(),
                 before,
@@ -152,5 +153,82 @@ impl RevocationList {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.token_ids.is_empty() && self.subjects.is_empty()
+    }
+}
+
+/// A kick's key, looked up without copying the subject: a stored
+/// `(ConferenceId, ExternalId)` and a borrowed `(ConferenceId, &str)` hash
+/// and compare alike (an `ExternalId` hashes as its text).
+trait SubjectKey {
+    fn parts(&self) -> (ConferenceId, &str);
+}
+
+impl SubjectKey for (ConferenceId, ExternalId) {
+    fn parts(&self) -> (ConferenceId, &str) {
+        (self.0, self.1.as_str())
+    }
+}
+
+impl SubjectKey for (ConferenceId, &str) {
+    fn parts(&self) -> (ConferenceId, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn SubjectKey + 'a> for (ConferenceId, ExternalId) {
+    fn borrow(&self) -> &(dyn SubjectKey + 'a) {
+        self
+    }
+}
+
+impl Hash for dyn SubjectKey + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn SubjectKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn SubjectKey + '_ {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::hash_map::DefaultHasher;
+
+    fn hash_of<T: Hash + ?Sized>(t: &T) -> u64 {
+        let mut h = DefaultHasher::new();
+        t.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn a_borrowed_subject_key_hashes_and_compares_as_the_stored_one() {
+        let conf = ConferenceId::random();
+        let stored = (conf, ExternalId::new("bob").unwrap());
+        let borrowed: &dyn SubjectKey = &(conf, "bob");
+        let as_stored: &dyn SubjectKey = stored.borrow();
+        assert_eq!(hash_of(&stored), hash_of(borrowed));
+        assert!(as_stored == borrowed);
+        let other: &dyn SubjectKey = &(conf, "bobby");
+        assert!(as_stored != other);
+        let mut list = RevocationList::new();
+        list.revoke_subject(conf, ExternalId::new("bob").unwrap(), 100, 1000);
+        assert_eq!(
+            list.subject_entry(conf, &ExternalId::new("bob").unwrap()),
+            Some((100, 1000))
+        );
+        assert_eq!(
+            list.subject_entry(conf, &ExternalId::new("bo").unwrap()),
+            None
+        );
+        assert_eq!(
+            list.subject_entry(ConferenceId::random(), &ExternalId::new("bob").unwrap()),
+            None
+        );
     }
 }
