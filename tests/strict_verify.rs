@@ -269,7 +269,9 @@ fn the_cctv_vectors_in_batches_differ_only_by_a_torsioned_nonce() {
             assert!(
                 !strict
                     && v.flags.iter().any(|f| f == "low_order_component_R")
-                    && !v.flags.iter().any(|f| f.ends_with("_A")),
+                    && !v.flags.iter().any(|f| {
+                        f.ends_with("_A") || f == "low_order_R" || f == "non_canonical_R"
+                    }),
                 "vector {}: batch {}, verify_strict {strict}, flags {:?}",
                 v.number,
                 verdicts[0],
@@ -293,6 +295,9 @@ enum Kind {
     OtherKey,
     NonCanonicalR,
     SignedZeroX,
+    /// R of small order, with the s the key's holder computes for it (so
+    /// the cofactored equation holds): only the pre-check refuses it.
+    HolderSmallOrderR,
 }
 
 #[test]
@@ -340,7 +345,8 @@ fn batches_get_verify_stricts_verdict_except_for_torsioned_nonces() {
                     Kind::OtherKey,
                     Kind::NonCanonicalR,
                     Kind::SignedZeroX,
-                ][rng.index(9)]
+                    Kind::HolderSmallOrderR,
+                ][rng.index(10)]
             } else if rng.below(64) == 0 {
                 // Now and then a torsioned nonce even in an all-valid batch.
                 Kind::TorsionedNonce
@@ -375,6 +381,10 @@ fn batches_get_verify_stricts_verdict_except_for_torsioned_nonces() {
                     r[0] = 0xed + rng.below(19) as u8;
                     r[31] = 0x7f | ((rng.below(2) as u8) << 7);
                     sig[..32].copy_from_slice(&r);
+                }
+                Kind::HolderSmallOrderR => {
+                    let t = torsion[rng.index(torsion.len())].1;
+                    sig = sign_by_hand(a, &a_pub, Scalar::ZERO, t, &msg);
                 }
                 Kind::SignedZeroX => {
                     // y = 1 with the sign bit set: decompresses, not canonical.

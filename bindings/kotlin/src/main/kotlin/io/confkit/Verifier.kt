@@ -58,34 +58,47 @@ class Verifier private constructor(ptr: Pointer) :
             native { p -> call { N.confkit_verifier_verify_batch(p, null, null, SizeT(0), now, c.bytes, c.len, leewaySecs, null, null, it) } }
             return emptyList()
         }
+        if (n > MAX_BATCH_TOKENS) {
+            throw ConfkitException(ConfkitStatus.TOO_LARGE, ConfkitStatus.TOO_LARGE.code, "$n tokens, more than the $MAX_BATCH_TOKENS of a batch")
+        }
         val encoded = tokens.map { it.toByteArray(Charsets.UTF_8) }
         // One block for every token's bytes (one more byte, so that an empty
         // last token still points inside it), and the arrays the ABI reads.
-        val data = Memory(encoded.sumBy { it.size } + 1L)
+        val data = Memory(encoded.fold(1L) { sum, b -> sum + b.size })
         val pointers = Memory(n.toLong() * Native.POINTER_SIZE)
         val lens = Memory(n.toLong() * Native.SIZE_T_SIZE)
-        var offset = 0L
-        encoded.forEachIndexed { i, bytes ->
-            data.write(offset, bytes, 0, bytes.size)
-            pointers.setPointer(i.toLong() * Native.POINTER_SIZE, data.share(offset))
-            if (Native.SIZE_T_SIZE == 8) lens.setLong(i * 8L, bytes.size.toLong()) else lens.setInt(i * 4L, bytes.size)
-            offset += bytes.size
-        }
         val statuses = Memory(n * 4L)
         val claims = Memory(n.toLong() * Native.POINTER_SIZE)
-        native { p ->
-            call {
-                N.confkit_verifier_verify_batch(p, pointers, lens, SizeT(n.toLong()), now, c.bytes, c.len, leewaySecs, statuses, claims, it)
+        try {
+            var offset = 0L
+            encoded.forEachIndexed { i, bytes ->
+                data.write(offset, bytes, 0, bytes.size)
+                pointers.setPointer(i.toLong() * Native.POINTER_SIZE, data.share(offset))
+                if (Native.SIZE_T_SIZE == 8) lens.setLong(i * 8L, bytes.size.toLong()) else lens.setInt(i * 4L, bytes.size)
+                offset += bytes.size
             }
-        }
-        // Take every claims object first, so that none leaks if reading one fails.
-        val owned = (0 until n).map { claims.getPointer(it.toLong() * Native.POINTER_SIZE) }
-        return owned.mapIndexed { i, cl ->
-            if (cl == null) {
-                BatchResult(null, ConfkitStatus.fromCode(statuses.getInt(i * 4L)))
-            } else {
-                BatchResult(consume(cl, { N.confkit_claims_free(it) }) { readClaims(it) }, ConfkitStatus.OK)
+            native { p ->
+                call {
+                    N.confkit_verifier_verify_batch(p, pointers, lens, SizeT(n.toLong()), now, c.bytes, c.len, leewaySecs, statuses, claims, it)
+                }
             }
+            val owned = (0 until n).map { claims.getPointer(it.toLong() * Native.POINTER_SIZE) }
+            try {
+                return owned.mapIndexed { i, cl ->
+                    if (cl == null) BatchResult(null, ConfkitStatus.fromCode(statuses.getInt(i * 4L)))
+                    else BatchResult(readClaims(cl), ConfkitStatus.OK)
+                }
+            } finally {
+                // Every claims object is freed, even if reading one failed.
+                owned.forEach { if (it != null) N.confkit_claims_free(it) }
+            }
+        } finally {
+            // Also keeps the token bytes reachable until the native call returned.
+            data.close()
+            pointers.close()
+            lens.close()
+            statuses.close()
+            claims.close()
         }
     }
 

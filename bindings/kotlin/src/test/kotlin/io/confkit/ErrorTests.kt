@@ -158,7 +158,9 @@ object ErrorTests {
                         else -> good
                     }
                 }
+                val live = Confkit.liveObjects()
                 val results = verifier.verifyBatch(tokens, clock.now, conf.id)
+                assertEq(live, Confkit.liveObjects(), "every claims object of the batch was freed")
                 assertEq(tokens.size, results.size, "one result per token")
                 for ((i, r) in results.withIndex()) {
                     val alone = try {
