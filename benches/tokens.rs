@@ -444,6 +444,15 @@ fn breakdown(f: &Fixture) {
             }),
         ),
         (
+            // What the payload costs serde_json, read into a plain derived
+            // struct (no id or permission checks): the reference for
+            // confkit's own reader (src/token/json.rs).
+            "serde_json JwtClaims (reference)",
+            Box::new(|| {
+                black_box(serde_json::from_slice::<JwtClaims>(black_box(&payload)).is_ok());
+            }),
+        ),
+        (
             "Claims::to_json",
             Box::new(|| {
                 black_box(f.claims.to_json());
@@ -646,8 +655,10 @@ fn batched(f: &Fixture) {
 }
 
 fn main() {
-    // CONFKIT_BENCH_ONLY=batch or =cached runs that part alone (no criterion).
+    // CONFKIT_BENCH_ONLY=batch, =cached or =ratios runs that part alone (no
+    // criterion): e.g. to compare builds with other profiles.
     match std::env::var("CONFKIT_BENCH_ONLY").as_deref() {
+        Ok("ratios") => return ratios(),
         Ok("batch") => return batched(&Fixture::new()),
         Ok("cached") => return cached(&Fixture::new()),
         _ => {}

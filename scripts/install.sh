@@ -12,7 +12,8 @@
 # PKG_CONFIG_PATH=PREFIX/lib/pkgconfig for a prefix pkg-config does not search).
 #
 # Environment: CONFKIT_PROFILE=release (default), ship (fat LTO, one codegen
-# unit, no debug info: the smallest library, for what you ship) or debug:
+# unit, no debug info: for the servers you ship), mobile (ship optimized for
+# size: for device builds, which verify as fast and never sign) or debug:
 # which cargo build to install; CONFKIT_FEATURES (default "sqlite": the store an app server
 # needs; set it empty for a library without SQLite); CARGO_TARGET_DIR is
 # honoured.
@@ -24,9 +25,9 @@ TARGET=${CARGO_TARGET_DIR:-target}
 FEATURES=${CONFKIT_FEATURES-sqlite}
 case "$PROFILE" in
   release) cargo build --release --lib --features "$FEATURES" ;;
-  ship) cargo build --profile ship --lib --features "$FEATURES" ;;
+  ship | mobile) cargo build --profile "$PROFILE" --lib --features "$FEATURES" ;;
   debug) cargo build --lib --features "$FEATURES" ;;
-  *) echo "CONFKIT_PROFILE must be release, ship or debug" >&2; exit 2 ;;
+  *) echo "CONFKIT_PROFILE must be release, ship, mobile or debug" >&2; exit 2 ;;
 esac
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 SHARED=libconfkit.so

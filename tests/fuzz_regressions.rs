@@ -163,3 +163,23 @@ fn a_clock_at_the_end_of_time_does_not_loop_on_refreshes() {
         .expect("an operation did not return within 30 s (refresh loop)");
     assert!(queued <= confkit::platform::DEFAULT_MAX_QUEUED_EVENTS);
 }
+
+/// jwks_parse: serde's derived reading takes a struct written as an array of
+/// its fields, so `[[]]` read as a JWK set with no keys. confkit's own reader
+/// (src/token/json.rs) takes only objects, as RFC 7517 has them; the oracle
+/// assumed serde's shape rules and was fixed. Seed:
+/// fuzz/corpus/jwks_parse/regression-array-form-set.
+#[test]
+fn a_jwk_set_or_key_written_as_an_array_is_refused() {
+    use confkit::token::KeyRing;
+    let key = r#"{"kty":"OKP","crv":"Ed25519","x":"GX9rI-FshTLGq8g4-s1ep4m-DHaykgM0A5v6iz02jWE","kid":"k"}"#;
+    assert!(KeyRing::from_jwks_json(&format!("{{\"keys\":[{key}]}}")).is_ok());
+    for text in [
+        "[[]]".to_owned(),
+        format!("[[{key}]]"),
+        r#"{"keys":[["OKP","Ed25519","GX9rI-FshTLGq8g4-s1ep4m-DHaykgM0A5v6iz02jWE","k"]]}"#
+            .to_owned(),
+    ] {
+        assert!(KeyRing::from_jwks_json(&text).is_err(), "{text}");
+    }
+}

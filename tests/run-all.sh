@@ -37,6 +37,9 @@ tail -n 3 target/walkthrough.out
 step "C tests"
 bash tests/c/run.sh
 
+step "footprint: the verify-only C programs verify, and link no serde_json"
+bash scripts/footprint.sh --check
+
 step "C tests under AddressSanitizer + UBSan (Rust static library built with -Zsanitizer=address)"
 bash tests/c/run-asan.sh
 

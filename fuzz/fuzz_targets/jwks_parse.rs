@@ -45,7 +45,33 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let parsed = KeyRing::from_jwks_json(text);
-    let as_set = serde_json::from_str::<JwkSet>(text);
+    // confkit's reader also checks the strings of members it skips (no lone
+    // surrogate escape), as `Value` does, while serde's derived reading does
+    // not; `Value` cannot hold a number beyond f64's range, which confkit
+    // skips like any number: such a text is left unchecked.
+    // serde's derived reading also takes a struct written as an array of its
+    // fields (`[[]]` is a set with no keys); a JWK set and a JWK are JSON
+    // objects (RFC 7517), and confkit reads only those.
+    let (json_ok, unchecked) = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => {
+            let objects = v.as_object().is_some_and(|set| match set.get("keys") {
+                Some(serde_json::Value::Array(keys)) => keys.iter().all(|k| k.is_object()),
+                _ => true,
+            });
+            (objects, false)
+        }
+        Err(e) => {
+            let out_of_range = e.to_string().starts_with("number out of range");
+            (out_of_range, out_of_range)
+        }
+    };
+    let as_set = serde_json::from_str::<JwkSet>(text).map_err(|e| e.to_string()).and_then(|set| {
+        if json_ok {
+            Ok(set)
+        } else {
+            Err("not JSON a Value reads".into())
+        }
+    });
     let independent: Option<Result<Vec<[u8; 32]>, String>> = as_set.as_ref().ok().map(|set| {
         let xs = set.keys.iter().map(key_ok).collect::<Result<Vec<_>, _>>()?;
         let mut kids: Vec<&str> = set.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
@@ -101,6 +127,7 @@ fuzz_target!(|data: &[u8]| {
             "oracle violated: accepted ({} keys) but the independent check says {other:?}",
             ring.len()
         ),
+        (Err(_), Some(Ok(_))) if unchecked => {}
         (Err(e), Some(Ok(_))) => {
             panic!("oracle violated: refused ({e}) a set the independent check accepts")
         }

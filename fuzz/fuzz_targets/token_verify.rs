@@ -145,6 +145,21 @@ fn top_level_keys(json: &[u8]) -> Option<Vec<String>> {
     d.deserialize_map(Keys).ok()
 }
 
+/// The reason a `Value` refuses a text. `Value` cannot hold a number beyond
+/// f64's range, which is still JSON and which confkit skips in a member it
+/// does not read: such a text is left unchecked, not counted as refused.
+fn why(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("number out of range") {
+        format!("{UNCHECKED}{text}")
+    } else {
+        text
+    }
+}
+
+/// The prefix of a re-check "refusal" that only means "cannot tell".
+const UNCHECKED: &str = "unchecked: ";
+
 /// Why the re-check refuses, or the claims JSON it accepted.
 fn recheck(token: &str, f: &Fixture) -> Result<Value, String> {
     if token.len() > confkit::token::MAX_TOKEN_BYTES {
@@ -167,7 +182,7 @@ fn recheck(token: &str, f: &Fixture) -> Result<Value, String> {
     if !is_object_text(header) {
         return Err("header not an object".into());
     }
-    let h: Value = serde_json::from_slice(header).map_err(|e| format!("header: {e}"))?;
+    let h: Value = serde_json::from_slice(header).map_err(|e| format!("header: {}", why(&e)))?;
     let h = h.as_object().ok_or("header not an object")?;
     let keys = top_level_keys(header).ok_or("header keys")?;
     for known in ["alg", "kid", "typ", "crit"] {
@@ -211,7 +226,7 @@ fn recheck(token: &str, f: &Fixture) -> Result<Value, String> {
     if !is_object_text(payload) {
         return Err("claims not an object".into());
     }
-    let c: Value = serde_json::from_slice(payload).map_err(|e| format!("claims: {e}"))?;
+    let c: Value = serde_json::from_slice(payload).map_err(|e| format!("claims: {}", why(&e)))?;
     if !c.is_object() {
         return Err("claims not an object".into());
     }
@@ -287,6 +302,7 @@ fn check(token: &str) {
                 .unwrap_or(claims.issued_at);
             oracle!(claims.not_before == nbf, "nbf");
         }
+        (Ok(_), Err(why)) if why.contains(UNCHECKED) => {}
         (Ok(claims), Err(why)) => {
             panic!("oracle violated: accepted ({claims:?}) but the strict re-check refuses: {why}")
         }

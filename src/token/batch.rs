@@ -70,7 +70,7 @@ impl BatchKey {
     /// Prepares `key`.
     #[must_use]
     pub fn new(key: VerifyingKey) -> Self {
-        let batchable = !key.is_weak() && key.to_edwards().is_torsion_free();
+        let batchable = !key.is_weak() && is_torsion_free(&key.to_edwards());
         BatchKey { key, batchable }
     }
 
@@ -79,6 +79,27 @@ impl BatchKey {
     pub fn key(&self) -> &VerifyingKey {
         &self.key
     }
+}
+
+/// ℓ - 1, little-endian (from bytes: negating `Scalar::ONE` would link the
+/// scalar negation too).
+const ELL_MINUS_ONE: [u8; 32] = [
+    0xec, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// Whether `[ℓ]A` is the identity, written as `[ℓ - 1]A + A` with the
+/// double-base multiplication a verifier links anyway: dalek's own
+/// `is_torsion_free` would add its constant-time variable-base
+/// multiplication (about 13 KB) to every program that only verifies tokens.
+/// The key is public, so variable time is fine.
+fn is_torsion_free(a: &EdwardsPoint) -> bool {
+    let p = EdwardsPoint::vartime_double_scalar_mul_basepoint(
+        &Scalar::from_bytes_mod_order(ELL_MINUS_ONE),
+        a,
+        &Scalar::ZERO,
+    );
+    (p + a).is_identity()
 }
 
 /// The verdict for each of `items`, in order: `true` exactly where
@@ -325,6 +346,33 @@ mod tests {
         let bad = candidates(&bad);
         assert_eq!(bad.len(), 8, "a wrong message passes the pre-checks");
         assert!(!equation_holds(&key, &bad));
+    }
+
+    #[test]
+    fn ell_minus_one_is_minus_one() {
+        assert_eq!(
+            Scalar::from_bytes_mod_order(ELL_MINUS_ONE) + Scalar::ONE,
+            Scalar::ZERO
+        );
+        assert_eq!(
+            Scalar::from_canonical_bytes(ELL_MINUS_ONE).into_option(),
+            Some(-Scalar::ONE)
+        );
+    }
+
+    #[test]
+    fn the_torsion_check_agrees_with_dalek_on_every_coset() {
+        let t = CompressedEdwardsY(SMALL_ORDER[4]).decompress().unwrap();
+        let mut torsion = EdwardsPoint::identity();
+        for i in 0..8u8 {
+            for x in [1u64, 2, 0xdead_beef, u64::MAX] {
+                let p = EdwardsPoint::mul_base(&Scalar::from(x)) + torsion;
+                assert_eq!(is_torsion_free(&p), p.is_torsion_free(), "{x} + T{i}");
+                assert_eq!(is_torsion_free(&p), i == 0, "{x} + T{i}");
+            }
+            assert_eq!(is_torsion_free(&torsion), i == 0, "T{i}");
+            torsion += t;
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use super::json::{once, JsonError, Reader};
 
 use super::revocation::RevocationList;
 use super::TokenError;
@@ -47,32 +49,6 @@ struct WireOut<'a> {
     exp: u64,
     jti: &'a str,
 }
-
-/// Claims as read from a token. Every member but `nbf` is required; times are
-/// integers (a string or a float is refused); extra members are ignored, as JWT
-/// allows.
-///
-/// `conf` and the permission names are only looked at, so they are borrowed
-/// from the payload (`Cow`: owned only if the JSON string has escapes).
-#[derive(Deserialize)]
-struct WireIn<'a> {
-    iss: String,
-    sub: String,
-    #[serde(borrow)]
-    conf: Cow<'a, str>,
-    #[serde(borrow)]
-    perms: Vec<Name<'a>>,
-    iat: u64,
-    #[serde(default)]
-    nbf: Option<u64>,
-    exp: u64,
-    jti: String,
-}
-
-/// A permission name, borrowed from the payload when it has no escapes (a bare
-/// `Vec<Cow<str>>` would allocate every element).
-#[derive(Deserialize)]
-struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
 
 impl Claims {
     /// Claims valid from `now` for `ttl_secs`, with a fresh random token id.
@@ -121,30 +97,96 @@ impl Claims {
     }
 
     /// Parses a JWT payload, checking every member's type and value.
-    pub fn from_json(payload: &[u8]) -> Result<Self, TokenError> {
-        if !super::jws::is_json_object(payload) {
-            return Err(TokenError::Claims("not a JSON object".into()));
-        }
-        let w: WireIn =
-            serde_json::from_slice(payload).map_err(|e| TokenError::Claims(e.to_string()))?;
-        let subject =
-            ExternalId::new(w.sub).map_err(|e| TokenError::Claims(format!("sub: {e}")))?;
+    ///
+    /// Every member but `nbf` is required, and none may appear twice; times
+    /// are non-negative integers (a string or a fraction is refused) and a
+    /// `null` `nbf` means `iat`; members confkit does not know are skipped,
+    /// as JWT allows, but must still be valid JSON with UTF-8 strings.
+    pub fn from_json<'a>(payload: &'a [u8]) -> Result<Self, TokenError> {
+        let mut iss = None;
+        let mut sub = None;
+        let mut conf = None;
+        let mut perms: Option<Vec<Cow<'a, str>>> = None;
+        let mut iat = None;
+        let mut nbf: Option<Option<u64>> = None;
+        let mut exp = None;
+        let mut jti = None;
+        Reader::new(payload)
+            .object(|name, r| {
+                let mut read = |r: &mut Reader<'a>| -> Result<(), JsonError> {
+                    match name {
+                        "iss" => {
+                            let v = r.string()?.into_owned();
+                            once(&mut iss, name, r, v)
+                        }
+                        "sub" => {
+                            let v = r.string()?.into_owned();
+                            once(&mut sub, name, r, v)
+                        }
+                        "conf" => {
+                            let v = r.string()?;
+                            once(&mut conf, name, r, v)
+                        }
+                        "perms" => {
+                            let mut names = Vec::new();
+                            r.array(|r| {
+                                names.push(r.string()?);
+                                Ok(())
+                            })?;
+                            once(&mut perms, name, r, names)
+                        }
+                        "iat" => {
+                            let v = r.u64()?;
+                            once(&mut iat, name, r, v)
+                        }
+                        "nbf" => {
+                            let v = if r.null()? { None } else { Some(r.u64()?) };
+                            once(&mut nbf, name, r, v)
+                        }
+                        "exp" => {
+                            let v = r.u64()?;
+                            once(&mut exp, name, r, v)
+                        }
+                        "jti" => {
+                            let v = r.string()?.into_owned();
+                            once(&mut jti, name, r, v)
+                        }
+                        _ => r.skip(),
+                    }
+                };
+                read(r).map_err(|e| JsonError {
+                    reason: format!("{name}: {}", e.reason).into(),
+                    offset: e.offset,
+                })
+            })
+            .map_err(|e| TokenError::Claims(e.to_string()))?;
+        let missing = |name: &str| TokenError::Claims(format!("missing member \"{name}\""));
+        let (issuer, sub, conf, perms, issued_at, expires_at, token_id) = (
+            iss.ok_or_else(|| missing("iss"))?,
+            sub.ok_or_else(|| missing("sub"))?,
+            conf.ok_or_else(|| missing("conf"))?,
+            perms.ok_or_else(|| missing("perms"))?,
+            iat.ok_or_else(|| missing("iat"))?,
+            exp.ok_or_else(|| missing("exp"))?,
+            jti.ok_or_else(|| missing("jti"))?,
+        );
+        let subject = ExternalId::new(sub).map_err(|e| TokenError::Claims(format!("sub: {e}")))?;
         let conference =
-            ConferenceId::parse(&w.conf).map_err(|e| TokenError::Claims(format!("conf: {e}")))?;
-        let permissions = PermissionSet::from_names(w.perms.iter().map(|n| &*n.0))
+            ConferenceId::parse(&conf).map_err(|e| TokenError::Claims(format!("conf: {e}")))?;
+        let permissions = PermissionSet::from_names(perms.iter().map(|n| &**n))
             .map_err(|e| TokenError::UnknownPermission(e.0))?;
-        if w.jti.is_empty() {
+        if token_id.is_empty() {
             return Err(TokenError::Claims("jti is empty".into()));
         }
         Ok(Claims {
-            issuer: w.iss,
+            issuer,
             subject,
             conference,
             permissions,
-            issued_at: w.iat,
-            not_before: w.nbf.unwrap_or(w.iat),
-            expires_at: w.exp,
-            token_id: w.jti,
+            issued_at,
+            not_before: nbf.flatten().unwrap_or(issued_at),
+            expires_at,
+            token_id,
         })
     }
 }

@@ -7,33 +7,72 @@
 //! ed25519-dalek's `verify_strict` verdict (no malleable or small-order
 //! signatures or keys).
 
+use super::json::{once, Reader};
+use super::{strict, Segment, TokenError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::{Signer, VerifyingKey};
-use serde::{Deserialize, Deserializer};
-
-use super::{strict, Segment, TokenError};
 
 /// Largest token accepted, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 4096;
 
 /// The protected header members confkit reads.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     /// The algorithm.
     pub alg: String,
     /// The key id, if present.
-    #[serde(default)]
     pub kid: Option<String>,
     /// The type, if present (not checked: RFC 7515 makes it advisory).
-    #[serde(default)]
     pub typ: Option<String>,
-    #[serde(default, deserialize_with = "present", rename = "crit")]
     has_crit: bool,
 }
 
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+impl Header {
+    /// Parses a protected header: a JSON object whose `alg` is a string and
+    /// whose `kid` and `typ`, if present, are strings or `null`; no member
+    /// may appear twice. Other members are skipped but must be valid JSON.
+    /// Whether the algorithm is accepted is checked by [`verify`], not here.
+    pub fn from_json(json: &[u8]) -> Result<Header, TokenError> {
+        let mut alg = None;
+        let mut kid: Option<Option<String>> = None;
+        let mut typ: Option<Option<String>> = None;
+        let mut crit = None;
+        Reader::new(json)
+            .object(|name, r| match name {
+                "alg" => {
+                    let v = r.string()?.into_owned();
+                    once(&mut alg, name, r, v)
+                }
+                "kid" | "typ" => {
+                    let v = if r.null()? {
+                        None
+                    } else {
+                        Some(r.string()?.into_owned())
+                    };
+                    let slot = if name == "kid" { &mut kid } else { &mut typ };
+                    once(slot, name, r, v)
+                }
+                "crit" => {
+                    r.skip()?;
+                    once(&mut crit, name, r, ())
+                }
+                _ => r.skip(),
+            })
+            .map_err(|e| TokenError::Header(e.to_string()))?;
+        Ok(Header {
+            alg: alg.ok_or_else(|| TokenError::Header("missing member \"alg\"".into()))?,
+            kid: kid.flatten(),
+            typ: typ.flatten(),
+            has_crit: crit.is_some(),
+        })
+    }
+
+    /// Whether the header has a `crit` member (which [`verify`] refuses).
+    #[must_use]
+    pub fn has_crit(&self) -> bool {
+        self.has_crit
+    }
 }
 
 /// Base64url (unpadded) encoding, as used in every JWS segment.
@@ -48,16 +87,6 @@ pub fn b64_decode(text: &str, segment: Segment) -> Result<Vec<u8>, TokenError> {
     URL_SAFE_NO_PAD
         .decode(text)
         .map_err(|_| TokenError::Base64(segment))
-}
-
-/// Whether `json` starts (after JSON whitespace) with `{`. serde's derived
-/// `Deserialize` also reads a struct from a JSON array of its fields in order;
-/// a JOSE header (RFC 7515 section 4) and a JWT claims set (RFC 7519 section 7.2)
-/// must be objects, so callers check this before deserializing.
-pub(crate) fn is_json_object(json: &[u8]) -> bool {
-    json.iter()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        .is_some_and(|&b| b == b'{')
 }
 
 /// Signs `header_json` and `payload` as a compact JWS.
@@ -133,11 +162,7 @@ where
         return Err(TokenError::Malformed);
     };
     let header_bytes = b64_decode(h64, Segment::Header)?;
-    if !is_json_object(&header_bytes) {
-        return Err(TokenError::Header("not a JSON object".into()));
-    }
-    let header: Header =
-        serde_json::from_slice(&header_bytes).map_err(|e| TokenError::Header(e.to_string()))?;
+    let header = Header::from_json(&header_bytes)?;
     if header.alg != "EdDSA" && header.alg != "Ed25519" {
         return Err(TokenError::Algorithm(header.alg));
     }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::batch::{self, BatchKey};
 use super::cache::VerifiedTokens;
 use super::claims::{Claims, Validation};
+use super::json::{once, JsonError, Reader};
 use super::jws::{self, b64_encode};
 use super::{Segment, TokenError};
 
@@ -429,10 +430,9 @@ impl KeyRing {
         Ok(ring)
     }
 
-    /// A ring from JWK set JSON text.
+    /// A ring from JWK set JSON text (read as [`JwkSet::from_json`] reads it).
     pub fn from_jwks_json(json: &str) -> Result<Self, KeyError> {
-        let set: JwkSet = serde_json::from_str(json).map_err(|e| KeyError::Jwk(e.to_string()))?;
-        Self::from_jwks(&set)
+        Self::from_jwks(&JwkSet::from_json(json)?)
     }
 }
 
@@ -444,12 +444,84 @@ pub struct JwkSet {
 }
 
 impl JwkSet {
+    /// Parses JWK set JSON text: an object whose `keys` is an array of key
+    /// objects, each with string `kty`, `crv` and `x`, and `kid`, `alg` and
+    /// `use` strings or `null` when present. No member may appear twice;
+    /// other members are skipped but must be valid JSON (see `token::json`:
+    /// confkit reads this without serde_json, so that a verifier needs no
+    /// general JSON library).
+    pub fn from_json(json: &str) -> Result<JwkSet, KeyError> {
+        let mut keys = None;
+        Reader::new(json.as_bytes())
+            .object(|name, r| match name {
+                "keys" => {
+                    let mut list = Vec::new();
+                    r.array(|r| {
+                        list.push(Jwk::read(r)?);
+                        Ok(())
+                    })?;
+                    once(&mut keys, name, r, list)
+                }
+                _ => r.skip(),
+            })
+            .map_err(|e| KeyError::Jwk(e.to_string()))?;
+        Ok(JwkSet {
+            keys: keys.ok_or_else(|| KeyError::Jwk("missing member \"keys\"".into()))?,
+        })
+    }
+
     /// The set as JSON text.
     #[must_use]
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"keys\":[]}"))
     }
 }
+
+impl Jwk {
+    fn read(r: &mut Reader<'_>) -> Result<Jwk, JsonError> {
+        let (mut kty, mut crv, mut x) = (None, None, None);
+        let (mut kid, mut alg, mut key_use): OptionalMembers = (None, None, None);
+        r.members(|name, r| {
+            let slot = match name {
+                "kty" => &mut kty,
+                "crv" => &mut crv,
+                "x" => &mut x,
+                "kid" | "alg" | "use" => {
+                    let v = if r.null()? {
+                        None
+                    } else {
+                        Some(r.string()?.into_owned())
+                    };
+                    let slot = match name {
+                        "kid" => &mut kid,
+                        "alg" => &mut alg,
+                        _ => &mut key_use,
+                    };
+                    return once(slot, name, r, v);
+                }
+                _ => return r.skip(),
+            };
+            let v = r.string()?.into_owned();
+            once(slot, name, r, v)
+        })?;
+        let missing = |name: &str| r.error(format!("a key has no \"{name}\""));
+        Ok(Jwk {
+            kty: kty.ok_or_else(|| missing("kty"))?,
+            crv: crv.ok_or_else(|| missing("crv"))?,
+            x: x.ok_or_else(|| missing("x"))?,
+            kid: kid.flatten(),
+            alg: alg.flatten(),
+            key_use: key_use.flatten(),
+        })
+    }
+}
+
+/// `kid`, `alg` and `use` while reading: unseen, `null`, or a string.
+type OptionalMembers = (
+    Option<Option<String>>,
+    Option<Option<String>>,
+    Option<Option<String>>,
+);
 
 /// One public key of a JWK set (RFC 8037 OKP form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,10 +7,16 @@
 //! - [`cache`]: tokens already verified, so a second verify is a lookup.
 //! - [`strict`]: the strict Ed25519 signature check.
 //! - [`batch`]: many signatures by one key checked in one equation.
+//!
+//! Headers, claims and JWK sets are read by a small strict JSON reader of
+//! confkit's own (`json`, private), not by serde_json: a program that only
+//! verifies tokens then links no general JSON library (README, "Library
+//! sizes").
 
 pub mod batch;
 pub mod cache;
 pub mod claims;
+mod json;
 pub mod jws;
 pub mod keys;
 pub mod revocation;

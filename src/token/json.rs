@@ -1,0 +1,523 @@
+//! A strict reader for the two small JSON objects a token carries (its
+//! header and its claims), so that verifying a token needs no general JSON
+//! library: a phone that only verifies tokens links this instead of
+//! serde_json (issue 13, item 5).
+//!
+//! It reads exactly RFC 8259 JSON with one rule of its own: every string,
+//! read or skipped, must be valid UTF-8 and may not hold a lone surrogate
+//! escape (RFC 8259 section 8.1 requires UTF-8 for JSON exchanged between
+//! systems). Numbers that confkit skips are checked against the grammar
+//! only, whatever their magnitude. Skipped values may nest to any depth:
+//! skipping is iterative and the input is bounded by the token's size.
+//!
+//! The caller reads an object member by member ([`Reader::object`]) and
+//! decides for each member what it must be; what confkit reads is checked
+//! against serde_json's typed reading by `tests/token_json.rs`.
+
+use std::borrow::Cow;
+
+/// Why a text is not the JSON expected: a short reason and the byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    pub(crate) reason: Cow<'static, str>,
+    pub(crate) offset: usize,
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at byte {}", self.reason, self.offset)
+    }
+}
+
+/// A cursor over JSON text.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+type Result<T> = std::result::Result<T, JsonError>;
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes, pos: 0 }
+    }
+
+    /// An error at the current position.
+    pub(crate) fn error(&self, reason: impl Into<Cow<'static, str>>) -> JsonError {
+        JsonError {
+            reason: reason.into(),
+            offset: self.pos,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    fn peek_token(&mut self) -> Result<u8> {
+        self.skip_whitespace();
+        self.peek()
+            .ok_or_else(|| self.error("unexpected end of JSON"))
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<()> {
+        if self.peek_token()? == byte {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(format!("expected '{}'", byte as char)))
+        }
+    }
+
+    /// Reads a whole text that is one object: `member` is called with each
+    /// member's name (escapes decoded) and must read its value. Only
+    /// whitespace may follow the object.
+    pub(crate) fn object<F>(mut self, member: F) -> Result<()>
+    where
+        F: FnMut(&str, &mut Reader<'a>) -> Result<()>,
+    {
+        self.members(member)?;
+        self.skip_whitespace();
+        if self.pos != self.bytes.len() {
+            return Err(self.error("trailing characters after the object"));
+        }
+        Ok(())
+    }
+
+    /// Reads an object value, as [`Reader::object`] does, and stops after it.
+    pub(crate) fn members<F>(&mut self, mut member: F) -> Result<()>
+    where
+        F: FnMut(&str, &mut Reader<'a>) -> Result<()>,
+    {
+        self.expect(b'{')?;
+        if self.peek_token()? == b'}' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek_token()? != b'"' {
+                return Err(self.error("expected a member name"));
+            }
+            let name = self.string()?;
+            self.expect(b':')?;
+            member(&name, self)?;
+            match self.peek_token()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected ',' or '}'")),
+            }
+        }
+    }
+
+    /// Whether the next value is `null`; if so, it is consumed.
+    pub(crate) fn null(&mut self) -> Result<bool> {
+        if self.peek_token()? == b'n' {
+            self.literal(b"null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// A string value, borrowed when it has no escapes.
+    pub(crate) fn string(&mut self) -> Result<Cow<'a, str>> {
+        if self.peek_token()? != b'"' {
+            return Err(self.error("expected a string"));
+        }
+        self.pos += 1;
+        let bytes = self.bytes;
+        let start = self.pos;
+        let mut owned: Option<Vec<u8>> = None;
+        let mut run = start;
+        loop {
+            let Some(b) = self.peek() else {
+                return Err(self.error("unterminated string"));
+            };
+            match b {
+                b'"' => {
+                    let end = self.pos;
+                    self.pos += 1;
+                    let text = match owned {
+                        None => Cow::Borrowed(&bytes[start..end]),
+                        Some(mut v) => {
+                            v.extend_from_slice(&bytes[run..end]);
+                            Cow::Owned(v)
+                        }
+                    };
+                    return match text {
+                        Cow::Borrowed(b) => std::str::from_utf8(b)
+                            .map(Cow::Borrowed)
+                            .map_err(|_| self.error("invalid UTF-8 in a string")),
+                        Cow::Owned(v) => String::from_utf8(v)
+                            .map(Cow::Owned)
+                            .map_err(|_| self.error("invalid UTF-8 in a string")),
+                    };
+                }
+                b'\\' => {
+                    let buf = owned.get_or_insert_with(Vec::new);
+                    buf.extend_from_slice(&bytes[run..self.pos]);
+                    self.pos += 1;
+                    self.escape(buf)?;
+                    run = self.pos;
+                }
+                0x00..=0x1f => return Err(self.error("control character in a string")),
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// Decodes one escape (the backslash consumed) onto `out`.
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        let Some(b) = self.peek() else {
+            return Err(self.error("unterminated string"));
+        };
+        self.pos += 1;
+        let byte = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let first = self.hex4()?;
+                let code = match first {
+                    0xd800..=0xdbff => {
+                        if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                            return Err(self.error("lone surrogate in a \\u escape"));
+                        }
+                        self.pos += 2;
+                        let second = self.hex4()?;
+                        if !(0xdc00..=0xdfff).contains(&second) {
+                            return Err(self.error("lone surrogate in a \\u escape"));
+                        }
+                        0x10000 + ((u32::from(first) - 0xd800) << 10) + (u32::from(second) - 0xdc00)
+                    }
+                    0xdc00..=0xdfff => {
+                        return Err(self.error("lone surrogate in a \\u escape"));
+                    }
+                    _ => u32::from(first),
+                };
+                let c = char::from_u32(code).ok_or_else(|| self.error("invalid \\u escape"))?;
+                let mut utf8 = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                return Ok(());
+            }
+            _ => return Err(self.error("invalid escape")),
+        };
+        out.push(byte);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u16> {
+        let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
+            return Err(self.error("unterminated \\u escape"));
+        };
+        let mut v = 0u16;
+        for &d in digits {
+            let n = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return Err(self.error("invalid \\u escape")),
+            };
+            v = (v << 4) | u16::from(n);
+        }
+        self.pos += 4;
+        Ok(v)
+    }
+
+    /// A non-negative integer that fits in a u64 (no sign, fraction or
+    /// exponent).
+    pub(crate) fn u64(&mut self) -> Result<u64> {
+        let start = self.peek_token().map(|_| self.pos)?;
+        let end = self.number()?;
+        let text = &self.bytes[start..end];
+        if text.iter().any(|b| matches!(b, b'-' | b'.' | b'e' | b'E')) {
+            self.pos = start;
+            return Err(self.error("expected a non-negative integer"));
+        }
+        let mut v = 0u64;
+        for &d in text {
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(d - b'0')))
+                .ok_or_else(|| JsonError {
+                    reason: "integer out of range".into(),
+                    offset: start,
+                })?;
+        }
+        Ok(v)
+    }
+
+    /// Consumes a number (RFC 8259's grammar) and returns where it ends.
+    fn number(&mut self) -> Result<usize> {
+        if self.peek_token()? == b'-' {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.error("expected a value")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.required_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.required_digits()?;
+        }
+        if let Some(b'0'..=b'9') = self.peek() {
+            return Err(self.error("invalid number"));
+        }
+        Ok(self.pos)
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<()> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(self.error("invalid number"));
+        }
+        self.digits();
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<()> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    /// An array: `element` is called for each element and must read it.
+    pub(crate) fn array<F>(&mut self, mut element: F) -> Result<()>
+    where
+        F: FnMut(&mut Reader<'a>) -> Result<()>,
+    {
+        self.expect(b'[')?;
+        if self.peek_token()? == b']' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            element(self)?;
+            match self.peek_token()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected ',' or ']'")),
+            }
+        }
+    }
+
+    /// Consumes any one value, checking it (nesting is tracked on a stack of
+    /// its own, not by recursion).
+    pub(crate) fn skip(&mut self) -> Result<()> {
+        // The closing byte of each open container.
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            // A value.
+            match self.peek_token()? {
+                b'{' => {
+                    self.pos += 1;
+                    if self.peek_token()? == b'}' {
+                        self.pos += 1;
+                    } else {
+                        open.push(b'}');
+                        self.member_name()?;
+                        continue;
+                    }
+                }
+                b'[' => {
+                    self.pos += 1;
+                    if self.peek_token()? == b']' {
+                        self.pos += 1;
+                    } else {
+                        open.push(b']');
+                        continue;
+                    }
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                _ => {
+                    self.number()?;
+                }
+            }
+            // After a value: close containers or go on to the next element.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(());
+                };
+                match self.peek_token()? {
+                    b',' => {
+                        self.pos += 1;
+                        if close == b'}' {
+                            self.member_name()?;
+                        }
+                        break;
+                    }
+                    b if b == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    _ => return Err(self.error("expected ',' or the end of a container")),
+                }
+            }
+        }
+    }
+
+    /// A member name and its colon, inside a skipped object.
+    fn member_name(&mut self) -> Result<()> {
+        if self.peek_token()? != b'"' {
+            return Err(self.error("expected a member name"));
+        }
+        self.string()?;
+        self.expect(b':')
+    }
+}
+
+/// Fills `slot` from a member seen once; a second time is an error (a JSON
+/// object's names should be unique, RFC 8259 section 4, and two different
+/// values for one claim are refused rather than one chosen).
+pub(crate) fn once<T>(slot: &mut Option<T>, name: &str, r: &Reader<'_>, value: T) -> Result<()> {
+    if slot.is_some() {
+        return Err(r.error(format!("duplicate member \"{name}\"")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skip_all(text: &str) -> Result<()> {
+        let mut r = Reader::new(text.as_bytes());
+        r.skip()?;
+        r.skip_whitespace();
+        if r.pos != text.len() {
+            return Err(r.error("trailing"));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn skips_valid_values_and_refuses_invalid_ones() {
+        for ok in [
+            "0",
+            "-0",
+            "12",
+            "-1.5e+3",
+            "1E9",
+            "1e400",
+            "true",
+            "false",
+            "null",
+            "\"\"",
+            "\"a\\u00e9\\ud83d\\ude00\"",
+            "[]",
+            "{}",
+            "[1,[2,{\"a\":[]}],\"x\"]",
+            " { \"a\" : { \"b\" : [ null ] } , \"c\" : 1 } ",
+        ] {
+            assert_eq!(skip_all(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "01",
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "+1",
+            "tru",
+            "nul",
+            "[1,]",
+            "[,]",
+            "{\"a\"}",
+            "{\"a\":1,}",
+            "{a:1}",
+            "[1 2]",
+            "[1}",
+            "{\"a\":1]",
+            "\"\\x\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"\\ud800\\u0041\"",
+            "\"\u{1}\"",
+            "\"abc",
+            "[[[",
+            "1 2",
+        ] {
+            assert!(skip_all(bad).is_err(), "{bad:?} was accepted");
+        }
+        let mut r = Reader::new(b"\"\xff\"");
+        assert!(r.skip().is_err(), "invalid UTF-8 in a skipped string");
+    }
+
+    #[test]
+    fn skips_deep_nesting_without_recursion() {
+        let depth = 100_000;
+        let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(skip_all(&text), Ok(()));
+        assert!(skip_all(&"[".repeat(depth)).is_err());
+    }
+
+    #[test]
+    fn reads_strings_and_integers() {
+        let mut r = Reader::new(br#""a\"\\\/\b\f\n\r\t\u0041\ud83d\ude00z""#);
+        assert_eq!(r.string().unwrap(), "a\"\\/\u{8}\u{c}\n\r\tA\u{1f600}z");
+        let mut r = Reader::new(b"\"plain\"");
+        assert!(matches!(r.string().unwrap(), Cow::Borrowed("plain")));
+        for (text, want) in [("0", Some(0)), ("18446744073709551615", Some(u64::MAX))] {
+            assert_eq!(Reader::new(text.as_bytes()).u64().ok(), want, "{text}");
+        }
+        for text in ["18446744073709551616", "-1", "1.0", "1e3", "\"1\"", "null"] {
+            assert!(Reader::new(text.as_bytes()).u64().is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_object_must_be_the_whole_text_and_names_are_decoded() {
+        let mut seen = Vec::new();
+        Reader::new(br#" {"i\u0061t": 1, "x": [true]} "#)
+            .object(|name, r| {
+                seen.push(name.to_owned());
+                r.skip()
+            })
+            .unwrap();
+        assert_eq!(seen, ["iat", "x"]);
+        assert!(Reader::new(b"{} x").object(|_, r| r.skip()).is_err());
+        assert!(Reader::new(b"[]").object(|_, r| r.skip()).is_err());
+        assert!(Reader::new(b"{\"a\":1").object(|_, r| r.skip()).is_err());
+    }
+}
