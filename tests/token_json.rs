@@ -63,11 +63,17 @@ fn is_object_text(bytes: &[u8]) -> bool {
 }
 
 /// Whether the text is JSON `Value` accepts, or `None` when `Value` refuses
-/// it only for a number out of f64's range (see the module comment).
+/// it only for a number out of f64's range or nesting deeper than 128 (see
+/// the module comment).
 fn valid_json(bytes: &[u8]) -> Option<bool> {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(_) => Some(true),
-        Err(e) if e.to_string().starts_with("number out of range") => None,
+        Err(e)
+            if e.to_string().starts_with("number out of range")
+                || e.to_string().starts_with("recursion limit exceeded") =>
+        {
+            None
+        }
         Err(_) => Some(false),
     }
 }

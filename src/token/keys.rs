@@ -437,6 +437,11 @@ impl KeyRing {
 }
 
 /// A JSON Web Key set (`{"keys":[...]}`), as served at `/.well-known/jwks.json`.
+///
+/// confkit reads one with [`JwkSet::from_json`]. The serde derives are for
+/// embedding a set in an application's own types; serde's derived reading is
+/// laxer (it also takes a struct written as an array of its fields, and does
+/// not check the strings of members it skips).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JwkSet {
     /// The keys.
