@@ -35,6 +35,10 @@ pub mod lifecycle;
 pub mod permissions;
 pub mod token;
 
+/// The Ed25519 crate whose types appear in confkit's API (`SigningKey::dalek`,
+/// `SigningKey::verifying_key`, `token::jws`, `token::strict`), re-exported so
+/// a user names the very version confkit links (ed25519-dalek 3).
+pub use ed25519_dalek;
 pub use identity::{Alias, ConferenceId, ExternalId, IdentityError, ParticipantInfo};
 pub use lifecycle::{LifecycleEvent, ParticipantStatus, ParticipantType, TransitionError};
 pub use permissions::{Permission, PermissionSet, UnknownPermission};

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests", and what CI runs): formatting,
 # lints, the Rust tests (unit, integration, header drift, FFI guard, the
-# store's crash test with real processes), the
+# store's crash test with real processes), the token tests under QEMU on
+# CPUs without AVX-512 IFMA, the
 # walkthrough as a smoke test, the C tests (static + shared, under valgrind;
 # static under AddressSanitizer + UBSan), the Kotlin binding's JVM tests and
 # a short fuzz run of every fuzz target (fuzz/run-ci.sh: CONFKIT_FUZZ_SECONDS
 # per target, default 25).
 #
 # CONFKIT_REQUIRE_ALL=1 (set by CI) turns a skipped part (no valgrind, no
-# kotlinc, no cargo-fuzz) into a failure.
+# kotlinc, no cargo-fuzz, no qemu-x86_64) into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,9 @@ fi
 
 step "cargo test --features sqlite (unit, integration incl. 200-kill crash test, doc tests)"
 cargo test --features sqlite
+
+step "token tests on CPUs without AVX-512 IFMA (QEMU user mode: Haswell, Nehalem)"
+bash tests/run-qemu.sh
 
 step "walkthrough (smoke test)"
 cargo run --quiet --example walkthrough > target/walkthrough.out

@@ -527,6 +527,21 @@ impl fmt::Debug for Platform {
     }
 }
 
+/// A random, non-zero session-id epoch (the high 32 bits of every session
+/// id), so that a restarted platform without a store hands out ids its old
+/// sessions did not have. If the operating system's generator fails, the
+/// clock's nanoseconds stand in: the epoch needs to differ, not be secret.
+fn session_epoch() -> u64 {
+    let mut bytes = [0u8; 4];
+    let epoch = match getrandom::fill(&mut bytes) {
+        Ok(()) => u32::from_le_bytes(bytes),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.subsec_nanos()),
+    };
+    u64::from(epoch.max(1)) << 32
+}
+
 impl Platform {
     /// A platform signing with `key`, on the system clock, with default settings.
     #[must_use]
@@ -551,9 +566,7 @@ impl Platform {
                 leeway: config.leeway_secs,
                 refresh_lead: config.token_refresh_lead_secs,
                 max_token_ttl: config.token_ttl_secs,
-                session_epoch: u64::from(
-                    rand_core::RngCore::next_u32(&mut rand_core::OsRng).max(1),
-                ) << 32,
+                session_epoch: session_epoch(),
                 ..State::default()
             }),
             config,

@@ -33,7 +33,6 @@ use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_dalek::VerifyingKey;
-use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha512};
 
 use super::strict;
@@ -259,7 +258,7 @@ fn coefficients(key: &VerifyingKey, candidates: &[Candidate]) -> Vec<Scalar> {
     let mut fresh = [0u8; 32];
     // A failing generator leaves zeros: the hash of the batch still keeps
     // the coefficients unpredictable to whoever chose the signatures.
-    let _ = OsRng.try_fill_bytes(&mut fresh);
+    let _ = getrandom::fill(&mut fresh);
     let mut h = Sha512::new()
         .chain_update(b"confkit batch verify v1")
         .chain_update(fresh)

@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use ed25519_dalek::VerifyingKey;
-use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{self, BatchKey};
@@ -106,9 +105,18 @@ impl SigningKey {
     }
 
     /// A fresh random key from the operating system's generator.
+    ///
+    /// # Panics
+    /// If the operating system's generator fails (as ed25519-dalek's own
+    /// key generation did with `OsRng`): no key is better than a guessable
+    /// one. Across the C ABI the panic guard turns this into a status.
     #[must_use]
     pub fn generate(kid: KeyId) -> Self {
-        Self::from_dalek(ed25519_dalek::SigningKey::generate(&mut OsRng), kid)
+        let mut seed = [0u8; 32];
+        if let Err(e) = getrandom::fill(&mut seed) {
+            panic!("the operating system's random generator failed: {e}");
+        }
+        Self::from_seed(&seed, kid)
     }
 
     fn from_dalek(key: ed25519_dalek::SigningKey, kid: KeyId) -> Self {
