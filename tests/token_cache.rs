@@ -111,3 +111,155 @@ fn the_cache_is_bounded() {
     p.invite(alice, conf, &invitees).unwrap();
     assert_eq!(p.cached_tokens(), 0);
 }
+
+// A hit skips the revocation lookups while the revocation list is unchanged
+// since the token was last found not revoked (`RevocationList::version`).
+// These tests hold that skip to `KeyRing::verify`'s verdicts.
+
+mod revocation_versions {
+    use confkit::token::{Claims, KeyId, KeyRing, SigningKey, TokenError, VerifiedTokens};
+    use confkit::{ConferenceId, ExternalId, PermissionSet, RevocationList, Validation};
+
+    const NOW: u64 = 1_700_000_000;
+
+    struct Setup {
+        ring: KeyRing,
+        cache: VerifiedTokens,
+        conf: ConferenceId,
+        tokens: Vec<(String, Claims)>,
+    }
+
+    fn setup(n: usize) -> Setup {
+        let key = SigningKey::from_seed(&[9; 32], KeyId::new("k").unwrap());
+        let mut ring = KeyRing::new();
+        ring.insert(key.kid().clone(), key.verifying_key()).unwrap();
+        let conf = ConferenceId::random();
+        let tokens = (0..n)
+            .map(|i| {
+                let claims = Claims {
+                    issuer: "https://platform.example".into(),
+                    subject: ExternalId::new(format!("user-{}", i % 3)).unwrap(),
+                    conference: conf,
+                    permissions: PermissionSet::DEFAULT_INVITEE,
+                    issued_at: NOW - 100 + i as u64,
+                    not_before: NOW - 100,
+                    expires_at: NOW + 3600,
+                    token_id: format!("jti-{i}"),
+                };
+                (key.mint(&claims), claims)
+            })
+            .collect();
+        Setup {
+            ring,
+            cache: VerifiedTokens::new(64),
+            conf,
+            tokens,
+        }
+    }
+
+    impl Setup {
+        fn cached(&self, i: usize, list: &RevocationList) -> Result<Claims, TokenError> {
+            let v = Validation::new(NOW, self.conf).with_revocations(list);
+            self.ring
+                .verify_cached(&self.cache, &self.tokens[i].0, &v)
+                .map(|c| (*c).clone())
+        }
+
+        fn uncached(&self, i: usize, list: &RevocationList) -> Result<Claims, TokenError> {
+            let v = Validation::new(NOW, self.conf).with_revocations(list);
+            self.ring.verify(&self.tokens[i].0, &v)
+        }
+    }
+
+    #[test]
+    fn a_token_found_not_revoked_is_refused_once_its_id_or_subject_is_revoked() {
+        let s = setup(2);
+        let mut list = RevocationList::new();
+        // Verified, then a hit that finds it not revoked under this version.
+        assert!(s.cached(0, &list).is_ok());
+        assert!(s.cached(0, &list).is_ok());
+        let before = list.clone();
+        list.revoke_token("jti-0", NOW + 4000);
+        assert_ne!(list.version(), before.version());
+        assert!(matches!(
+            s.cached(0, &list),
+            Err(TokenError::Revoked { .. })
+        ));
+        // The list as it was still admits it (same version, same entries).
+        assert!(s.cached(0, &before).is_ok());
+        // A kick of the subject, after a hit that found the token clean.
+        assert!(s.cached(1, &list).is_ok());
+        assert!(s.cached(1, &list).is_ok());
+        let subject = s.tokens[1].1.subject.clone();
+        list.revoke_subject(s.conf, subject, NOW + 1, NOW + 4000);
+        assert!(matches!(
+            s.cached(1, &list),
+            Err(TokenError::SubjectRevoked { .. })
+        ));
+    }
+
+    #[test]
+    fn a_changed_list_has_a_new_version_and_an_unchanged_one_keeps_it() {
+        let mut a = RevocationList::new();
+        assert_eq!(a.version(), RevocationList::new().version(), "empty lists");
+        let v0 = a.version();
+        a.revoke_token("x", NOW + 10);
+        let v1 = a.version();
+        assert_ne!(v1, v0);
+        let b = a.clone();
+        assert_eq!(b.version(), v1, "a clone holds the same entries");
+        // Pruning that removes nothing is no change...
+        a.prune(NOW);
+        assert_eq!(a.version(), v1);
+        // ...pruning that removes an entry is one: `b` still holds it.
+        a.prune(NOW + 11);
+        assert_ne!(a.version(), v1);
+        assert_eq!(b.version(), v1);
+        assert!(b.is_token_revoked("x") && !a.is_token_revoked("x"));
+        // The same revocation made again on another list is another version.
+        let mut c = RevocationList::new();
+        c.revoke_token("x", NOW + 10);
+        assert_ne!(c.version(), v1);
+    }
+
+    /// Random revocations, clones and prunes on a few lists, with cache hits
+    /// in between: every cached verdict equals the uncached verify's.
+    #[test]
+    fn cached_verdicts_equal_uncached_ones_through_random_changes() {
+        let s = setup(6);
+        let mut lists = vec![RevocationList::new()];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut refusals = 0;
+        for _ in 0..4000 {
+            let pick = (next() % lists.len() as u64) as usize;
+            match next() % 10 {
+                0 if lists.len() < 4 => {
+                    let copy = lists[pick].clone();
+                    lists.push(copy);
+                }
+                1 => {
+                    let jti = format!("jti-{}", next() % 6);
+                    lists[pick].revoke_token(jti, NOW + 1 + next() % 20);
+                }
+                2 => {
+                    let subject = ExternalId::new(format!("user-{}", next() % 3)).unwrap();
+                    lists[pick].revoke_subject(s.conf, subject, NOW - 100 + next() % 8, NOW + 20);
+                }
+                3 => lists[pick].prune(NOW + next() % 25),
+                _ => {
+                    let i = (next() % 6) as usize;
+                    let cached = s.cached(i, &lists[pick]);
+                    assert_eq!(cached, s.uncached(i, &lists[pick]), "token {i}");
+                    refusals += usize::from(cached.is_err());
+                }
+            }
+        }
+        assert!(refusals > 100, "the lists revoked too little ({refusals})");
+    }
+}

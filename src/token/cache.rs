@@ -29,9 +29,15 @@ struct Node {
     token: Arc<str>,
     kid: KeyId,
     claims: Arc<Claims>,
+    /// The revocation-list version under which these claims were last found
+    /// not revoked, or `NOT_CHECKED`.
+    not_revoked_under: u64,
     prev: usize,
     next: usize,
 }
+
+/// No version: a list's versions count up from 0 and never reach this.
+const NOT_CHECKED: u64 = u64::MAX;
 
 /// Slots in a vector, linked from most to least recently used.
 #[derive(Debug)]
@@ -94,6 +100,28 @@ impl VerifiedTokens {
         Some(Arc::clone(&lru.nodes[i].claims))
     }
 
+    /// The claims of a token verified before, if cached, and whether they
+    /// were found not revoked under revocation-list version `revocations`.
+    pub(crate) fn lookup(&self, token: &str, revocations: u64) -> Option<(Arc<Claims>, bool)> {
+        let mut lru = self.inner.lock();
+        let i = *lru.index.get(token)?;
+        lru.touch(i);
+        let node = &lru.nodes[i];
+        Some((
+            Arc::clone(&node.claims),
+            node.not_revoked_under == revocations,
+        ))
+    }
+
+    /// Notes that a cached token's claims are not revoked under revocation
+    /// list version `revocations` (a later lookup under it skips the check).
+    pub(crate) fn mark_not_revoked(&self, token: &str, revocations: u64) {
+        let mut lru = self.inner.lock();
+        if let Some(&i) = lru.index.get(token) {
+            lru.nodes[i].not_revoked_under = revocations;
+        }
+    }
+
     /// Remembers a token whose signature by `kid` verified (or that was just
     /// signed with it), with its claims.
     pub fn insert(&self, token: &str, kid: &KeyId, claims: Arc<Claims>) {
@@ -103,6 +131,7 @@ impl VerifiedTokens {
         }
         if let Some(&i) = lru.index.get(token) {
             lru.nodes[i].claims = claims;
+            lru.nodes[i].not_revoked_under = NOT_CHECKED;
             lru.touch(i);
             return;
         }
@@ -110,6 +139,7 @@ impl VerifiedTokens {
             token: token.into(),
             kid: kid.clone(),
             claims,
+            not_revoked_under: NOT_CHECKED,
             prev: NONE,
             next: NONE,
         };

@@ -241,6 +241,15 @@ impl<'a> Validation<'a> {
 
     /// Checks verified claims.
     pub fn check(&self, claims: &Claims) -> Result<(), TokenError> {
+        self.check_time_and_conference(claims)?;
+        if let Some(list) = self.revocations {
+            list.check(claims)?;
+        }
+        Ok(())
+    }
+
+    /// The checks of [`Validation::check`] other than the revocations.
+    pub(crate) fn check_time_and_conference(&self, claims: &Claims) -> Result<(), TokenError> {
         if self.now > claims.expires_at.saturating_add(self.leeway) {
             return Err(TokenError::Expired {
                 exp: claims.expires_at,
@@ -260,9 +269,6 @@ impl<'a> Validation<'a> {
                     found: claims.conference.to_string(),
                 });
             }
-        }
-        if let Some(list) = self.revocations {
-            list.check(claims)?;
         }
         Ok(())
     }

@@ -266,9 +266,8 @@ impl KeyRing {
         token: &str,
         validation: &Validation<'_>,
     ) -> Result<Arc<Claims>, TokenError> {
-        if let Some(claims) = cache.get(token) {
-            validation.check(&claims)?;
-            return Ok(claims);
+        if let Some(result) = check_cached(cache, token, validation) {
+            return result;
         }
         let mut signer = None;
         let (_, payload) = jws::verify(token, |h| {
@@ -329,8 +328,8 @@ impl KeyRing {
         let slots: Vec<Slot<'_, '_>> = tokens
             .iter()
             .map(|token| {
-                if let Some(claims) = cache.and_then(|c| c.get(token)) {
-                    return Slot::Done(validation.check(&claims).map(|()| claims));
+                if let Some(result) = cache.and_then(|c| check_cached(c, token, validation)) {
+                    return Slot::Done(result);
                 }
                 let mut signer = 0;
                 match jws::open(token, |h| {
@@ -442,6 +441,30 @@ impl KeyRing {
     pub fn from_jwks_json(json: &str) -> Result<Self, KeyError> {
         Self::from_jwks(&JwkSet::from_json(json)?)
     }
+}
+
+/// A cached token checked as [`Validation::check`] would: time and conference
+/// on every hit; the revocations unless this token was found not revoked
+/// under the list's current version (the list is unchanged since, so the
+/// verdict is too). `None`: not cached.
+fn check_cached(
+    cache: &VerifiedTokens,
+    token: &str,
+    validation: &Validation<'_>,
+) -> Option<Result<Arc<Claims>, TokenError>> {
+    let version = validation.revocations.map_or(0, |list| list.version());
+    let (claims, not_revoked) = cache.lookup(token, version)?;
+    let checked = validation
+        .check_time_and_conference(&claims)
+        .and_then(|()| match validation.revocations {
+            Some(list) if !not_revoked => {
+                list.check(&claims)?;
+                cache.mark_not_revoked(token, version);
+                Ok(())
+            }
+            _ => Ok(()),
+        });
+    Some(checked.map(|()| claims))
 }
 
 /// A JSON Web Key set (`{"keys":[...]}`), as served at `/.well-known/jwks.json`.

@@ -3,6 +3,7 @@
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::claims::Claims;
@@ -16,10 +17,24 @@ use crate::identity::{ConferenceId, ExternalId};
 /// Bounded by time: every entry names the moment after which no token it could
 /// match is valid any more (the token's `exp` plus leeway), and
 /// [`RevocationList::prune`] drops it then.
+///
+/// Every change gives the list a new [`RevocationList::version`], unique in
+/// the process, so a verifier that found a token clean under one version need
+/// not look it up again while the version stays the same (the cache of
+/// verified tokens does this).
 #[derive(Debug, Clone, Default)]
 pub struct RevocationList {
     token_ids: Expiring<Arc<str>, ()>,
     subjects: Expiring<(ConferenceId, ExternalId), u64>,
+    version: u64,
+}
+
+/// The last version handed out; 0 is every empty list that was never changed.
+static LAST_VERSION: AtomicU64 = AtomicU64::new(0);
+
+/// A version no list had before. (2⁶⁴ changes in one process do not happen.)
+fn next_version() -> u64 {
+    LAST_VERSION.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 impl RevocationList {
@@ -33,6 +48,7 @@ impl RevocationList {
     /// token's `exp` plus the verifiers' leeway: later it fails as expired).
     pub fn revoke_token(&mut self, token_id: impl Into<Arc<str>>, forget_after: u64) {
         self.token_ids.insert(token_id.into(), (), forget_after);
+        self.version = next_version();
     }
 
     /// Revokes every token of `subject` for `conference` issued strictly before
@@ -48,6 +64,16 @@ impl RevocationList {
         let key = (conference, subject);
         let before = self.subjects.get(&key).map_or(before, |t| (*t).max(before));
         self.subjects.insert(key, before, forget_after);
+        self.version = next_version();
+    }
+
+    /// Identifies what the list holds: two lists with the same version hold
+    /// the same entries (a clone keeps its original's version until either
+    /// changes). A verifier may reuse a "not revoked" verdict it reached under
+    /// the same version.
+    #[must_use]
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// The deadline kept for a revoked token id (the platform's undo and
@@ -62,6 +88,7 @@ impl RevocationList {
         if let Some(at) = deadline {
             self.token_ids.insert(token_id, (), at);
         }
+        self.version = next_version();
     }
 
     /// A kick's (revoked before, deadline), if kept.
@@ -86,6 +113,7 @@ impl RevocationList {
         if let Some((before, at)) = entry {
             self.subjects.insert(key, before, at);
         }
+        self.version = next_version();
     }
 
     /// Every revoked token id with its deadline (what a store keeps).
@@ -139,8 +167,14 @@ impl RevocationList {
 
     /// Forgets every entry whose tokens have all expired by `now`.
     pub fn prune(&mut self, now: u64) {
+        let before = self.len();
         self.token_ids.prune(now);
         self.subjects.prune(now);
+        // Fewer entries are different entries: a clone that was not pruned
+        // must not share the version.
+        if self.len() != before {
+            self.version = next_version();
+        }
     }
 
     /// How many token ids and subjects are remembered.
