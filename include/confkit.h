@@ -858,6 +858,19 @@ confkit_status confkit_client_resync(const struct confkit_client *client,
                                      struct confkit_error **error_out);
 
 /**
+ * Numbers the client's next request `number` (its wire id "c" followed by
+ * it), and the later ones from there. A new client starts at a random
+ * number, so that an app restarted on the same session never reuses its
+ * predecessor's ids (the server answers a remembered id with the old
+ * reply); set one only to replay a recorded exchange, in tests, or to go on
+ * with a count the app keeps itself, before the first request. 0 is
+ * `CONFKIT_STATUS_INVALID_ARGUMENT` and changes nothing.
+ */
+confkit_status confkit_client_set_next_request_number(const struct confkit_client *client,
+                                                      uint64_t number,
+                                                      struct confkit_error **error_out);
+
+/**
  * Reads one message from the server and applies it. On OK, `updates_out`
  * receives what changed (possibly nothing); a refused message (not this
  * protocol, over `CONFKIT_MAX_MESSAGE_BYTES`, a token that fails offline

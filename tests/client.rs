@@ -331,6 +331,96 @@ fn a_gap_stops_deltas_and_one_resync_brings_the_view_back() {
     assert_eq!(client_view(&alice.client), projection(&p, alice.sid));
 }
 
+/// An app that restarts resumes its session with a fresh Client. The platform
+/// answers an id it remembers with the remembered reply (a retransmission),
+/// so the fresh Client must not number its requests as its predecessor did:
+/// when both started at c1, the fresh resync (c1) got the old `create` reply
+/// and was refused.
+#[test]
+fn a_fresh_client_resuming_its_session_gets_fresh_replies() {
+    let (p, clock) = platform_idle(0);
+    let mut alice = Phone::new(&p, &clock, "alice", "Alice");
+    let mut bob = Phone::new(&p, &clock, "bob", "Bob");
+    let created = succeeded(&alice.send(
+        &p,
+        Op::Create {
+            alias: "room".into(),
+            protected: false,
+            audio_only: false,
+            participant_limit: None,
+            empty_ttl_secs: None,
+            token_ttl_secs: None,
+        },
+    ));
+    let conf = ConferenceId::parse(created["conference"]["id"].as_str().unwrap()).unwrap();
+    alice.send(&p, join(conf, None));
+    bob.send(&p, join(conf, None));
+    alice.send(&p, media(conf, MediaState::Connected));
+    let first = alice.client.next_request_number();
+
+    // The app restarts: its events in flight are lost, the session resumed.
+    p.drain_messages(alice.sid).unwrap();
+    bob.send(&p, media(conf, MediaState::Connected));
+    p.resume_session(alice.sid, &eid("alice")).unwrap();
+    let ring = KeyRing::from_jwks(&p.jwks()).unwrap();
+    let mut fresh = Client::new(eid("alice"), ring, Arc::new(clock.clone()));
+    assert_ne!(
+        fresh.next_request_number(),
+        first,
+        "a fresh client's numbers differ"
+    );
+    let resync = fresh.resync_request();
+    let reply = p.handle_message(alice.sid, &resync.bytes);
+    let updates = fresh.receive(&reply).unwrap();
+    assert!(
+        updates.iter().any(|u| matches!(u, Update::Resynced { .. })),
+        "{updates:?}"
+    );
+    for m in p.drain_messages(alice.sid).unwrap() {
+        fresh.receive(&m).unwrap();
+    }
+    assert!(!fresh.is_stalled());
+    assert_eq!(client_view(&fresh), projection(&p, alice.sid));
+    // Its next request is acted on, not answered from the old ones.
+    let out = fresh.request(media(conf, MediaState::Warning));
+    let reply = p.handle_message(alice.sid, &out.bytes);
+    succeeded(&fresh.receive(&reply).unwrap());
+    assert_eq!(
+        participant(&p, conf, "alice").status,
+        S::Warning,
+        "the request ran"
+    );
+}
+
+/// The replaying and testing hook: numbering set explicitly, and the ids
+/// on the wire follow it.
+#[test]
+fn request_numbers_can_be_set_and_go_on_from_there() {
+    let (p, clock) = platform_idle(0);
+    let ring = KeyRing::from_jwks(&p.jwks()).unwrap();
+    let mut c = Client::new(eid("alice"), ring.clone(), Arc::new(clock.clone()));
+    let start = c.next_request_number();
+    assert!((1..=confkit::client::FIRST_REQUEST_NUMBERS).contains(&start));
+    assert_eq!(c.resync_request().id.as_str(), format!("c{start}"));
+    c.set_next_request_number(std::num::NonZeroU64::new(7).unwrap());
+    assert_eq!(c.resync_request().id.as_str(), "c7");
+    assert_eq!(c.resync_request().id.as_str(), "c8");
+    c.set_next_request_number(std::num::NonZeroU64::MAX);
+    assert_eq!(c.resync_request().id.as_str(), format!("c{}", u64::MAX));
+    assert_eq!(
+        c.next_request_number(),
+        1,
+        "after u64::MAX numbering starts again at 1"
+    );
+    // Independent clients start at different points (1 in 2^40 that two agree).
+    let starts: std::collections::BTreeSet<u64> = (0..16)
+        .map(|_| {
+            Client::new(eid("alice"), ring.clone(), Arc::new(clock.clone())).next_request_number()
+        })
+        .collect();
+    assert!(starts.len() >= 15, "{starts:?}");
+}
+
 #[test]
 fn a_token_that_fails_verification_is_refused_and_changes_nothing() {
     let (p, clock) = platform_idle(0);

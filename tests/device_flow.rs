@@ -23,6 +23,7 @@
 mod common;
 
 use std::fmt::Write as _;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use common::*;
@@ -152,9 +153,12 @@ fn record() -> String {
     let carol = open(&p, "carol", "Carol");
     let bob_sid = open(&p, "bob", "Bob");
     let ring = KeyRing::from_jwks(&p.jwks()).unwrap();
+    let mut client = Client::new(eid("bob"), ring, Arc::new(clock.clone()));
+    // The recorded ids are c1, c2, ...: every replay numbers from 1 too.
+    client.set_next_request_number(NonZeroU64::MIN);
     let mut bob = Recorder {
         sid: bob_sid,
-        client: Client::new(eid("bob"), ring, Arc::new(clock.clone())),
+        client,
         out: String::new(),
     };
     writeln!(bob.out, "# Recorded by tests/device_flow.rs (CONFKIT_BLESS=1); replayed by the Rust, C and Kotlin tests.").unwrap();
@@ -278,11 +282,13 @@ fn replay(text: &str) -> Vec<String> {
                 let c = client.get_or_insert_with(|| {
                     let ring = KeyRing::from_jwks_json(jwks.as_deref().unwrap()).unwrap();
                     let clock = ManualClock::new(now.unwrap());
-                    Client::new(
+                    let mut c = Client::new(
                         ExternalId::new(me.clone().unwrap()).unwrap(),
                         ring,
                         Arc::new(clock),
-                    )
+                    );
+                    c.set_next_request_number(NonZeroU64::MIN);
+                    c
                 });
                 if key == "send" {
                     let words: Vec<&str> = rest.split(' ').collect();

@@ -9,8 +9,9 @@
 //! decline / invite / kick / permission updates, each as wire bytes), the
 //! session's events going onto the wire, the wire delivering, dropping,
 //! delaying, duplicating or swapping messages, disconnects (what is in
-//! flight is lost, then a resync), restarts (the app starts again: a new
-//! session and a fresh Client, which join again when the schedule says so).
+//! flight is lost, then a resync), restarts (the app starts again and
+//! resumes its session with a fresh Client, which resyncs: its request ids
+//! must not be taken for its predecessor's retransmissions).
 //!
 //! Oracle:
 //! - no message the server sent is ever refused by a Client;
@@ -227,10 +228,14 @@ fuzz_target!(|input: Input| {
             }
             Step::Restart { who } => {
                 let d = &mut devices[usize::from(who) % n];
+                // The app starts again and resumes its session with a fresh
+                // Client, whose request ids must not be its predecessor's.
                 d.inbound.clear();
-                p.close_session(d.sid).unwrap();
-                d.sid = open(&p, &d.user);
+                p.resume_session(d.sid, &d.user).unwrap();
                 d.client = new_client(&p, &clock, &d.user);
+                let out = d.client.resync_request();
+                let reply = p.handle_message(d.sid, &out.bytes);
+                d.inbound.push_back(reply);
             }
         }
     }

@@ -931,6 +931,19 @@ impl H {
                 let conf = self.arg(conference);
                 let index = usize::from(*index);
                 unsafe {
+                    // The index doubles as a request number (0 is refused).
+                    let mut number_err = null_mut();
+                    let number = index as u64;
+                    let st = confkit_client_set_next_request_number(
+                        c,
+                        number,
+                        self.err_slot(&mut number_err),
+                    );
+                    let ok = self.check(st, number_err, "client_set_next_request_number");
+                    oracle!(
+                        ok == (!c.is_null() && number != 0),
+                        "set_next_request_number({number}): {st}"
+                    );
                     let _ = confkit_client_last_sequence(c);
                     let _ = confkit_client_is_stalled(c);
                     let _ = confkit_client_may(c, conf.ptr, conf.len, *bit);

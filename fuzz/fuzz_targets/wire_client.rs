@@ -95,6 +95,8 @@ fn client() -> Client {
         ring,
         Arc::new(ManualClock::new(START)),
     );
+    // The recorded flow's request ids are c1, c2, ...
+    c.set_next_request_number(std::num::NonZeroU64::MIN);
     for (send, text) in &f.script {
         if *send {
             let _ = match text.split(' ').collect::<Vec<_>>()[..] {

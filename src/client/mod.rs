@@ -49,6 +49,7 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -324,17 +325,41 @@ pub const MAX_INBOX: usize = 256;
 /// replies then count as duplicates).
 pub const MAX_PENDING: usize = 1024;
 
+/// A fresh client numbers its requests from a random number in
+/// `1..=FIRST_REQUEST_NUMBERS` (ids `c<n>`, at most 14 bytes on the wire).
+///
+/// The platform answers a request id it remembers (the session's last
+/// [`crate::wire::REMEMBERED_REPLIES`]) with the remembered reply: that is
+/// what makes a retransmission safe. An app that restarts and resumes its
+/// session with a fresh `Client` must therefore not reuse its predecessor's
+/// ids; starting at a random point makes a clash about one in 2^34 per
+/// restart (64 remembered ids in 2^40).
+pub const FIRST_REQUEST_NUMBERS: u64 = 1 << 40;
+
+/// Where a new client starts numbering: random, or (if the system has no
+/// randomness to give) from the clock, which still differs between an app
+/// and its restart a second later.
+fn first_request_number(clock: &dyn Clock) -> u64 {
+    let mut bytes = [0u8; 8];
+    let seed = match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => clock.now().wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    };
+    seed % FIRST_REQUEST_NUMBERS + 1
+}
+
 impl Client {
     /// A replica for `me`, verifying tokens with `ring` (the platform's JWK
     /// set) on `clock`.
     #[must_use]
     pub fn new(me: ExternalId, ring: KeyRing, clock: Arc<dyn Clock>) -> Self {
+        let next_id = first_request_number(&*clock);
         Client {
             me,
             ring,
             clock,
             leeway: DEFAULT_LEEWAY_SECS,
-            next_id: 1,
+            next_id,
             last_sequence: 0,
             stalled: false,
             refused_token: false,
@@ -342,6 +367,22 @@ impl Client {
             inbox: Vec::new(),
             pending: HashMap::new(),
         }
+    }
+
+    /// Numbers the next request `next` (its id `c<next>`), and the later
+    /// ones from there. A new client starts at a random number (see
+    /// [`FIRST_REQUEST_NUMBERS`]); this is for replaying a recorded exchange
+    /// and for tests, or for an app that keeps its own count across
+    /// restarts. Call it before the first request: ids still waiting for a
+    /// reply are not renumbered.
+    pub fn set_next_request_number(&mut self, next: NonZeroU64) {
+        self.next_id = next.get();
+    }
+
+    /// The number the next request will carry (its id is `c` and this).
+    #[must_use]
+    pub fn next_request_number(&self) -> u64 {
+        self.next_id
     }
 
     /// Builds a request (with a fresh request id).
@@ -353,7 +394,8 @@ impl Client {
         };
         let number = self.next_id;
         let id = RequestId::numbered(number);
-        self.next_id += 1;
+        // Past u64::MAX (only after setting a number near it) start again at 1.
+        self.next_id = number.checked_add(1).unwrap_or(1);
         if self.pending.len() >= MAX_PENDING {
             self.pending.clear();
         }

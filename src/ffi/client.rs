@@ -544,6 +544,33 @@ pub unsafe extern "C" fn confkit_client_resync(
     })
 }
 
+/// Numbers the client's next request `number` (its wire id "c" followed by
+/// it), and the later ones from there. A new client starts at a random
+/// number, so that an app restarted on the same session never reuses its
+/// predecessor's ids (the server answers a remembered id with the old
+/// reply); set one only to replay a recorded exchange, in tests, or to go on
+/// with a count the app keeps itself, before the first request. 0 is
+/// `CONFKIT_STATUS_INVALID_ARGUMENT` and changes nothing.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_client_set_next_request_number(
+    client: *const confkit_client,
+    number: u64,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live client.
+        let c = unsafe { arg_ref(client, "client") }?;
+        let next = std::num::NonZeroU64::new(number).ok_or_else(|| {
+            FfiError::new(
+                ErrorCode::InvalidArgument,
+                "number: request numbers start at 1",
+            )
+        })?;
+        c.inner.lock().set_next_request_number(next);
+        Ok(())
+    })
+}
+
 /// Reads one message from the server and applies it. On OK, `updates_out`
 /// receives what changed (possibly nothing); a refused message (not this
 /// protocol, over `CONFKIT_MAX_MESSAGE_BYTES`, a token that fails offline

@@ -412,6 +412,24 @@ static void misuse(void) {
     CHECK_OK(confkit_client_new(STR("bob"), verifier, NULL, &c, ERR));
     confkit_verifier_free(verifier); /* the client keeps its own copy of the keys */
 
+    /* Request numbering: a fresh client starts at a random number; it can be set. */
+    CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT, confkit_client_set_next_request_number(NULL, 5, ERR));
+    CHECK_ST(CONFKIT_STATUS_INVALID_ARGUMENT, confkit_client_set_next_request_number(c, 0, ERR));
+    {
+        confkit_buffer r = {0};
+        uint64_t first = 0, second = 0;
+        CHECK_OK(confkit_client_resync(c, &r, &first, ERR));
+        confkit_buffer_free(r);
+        CHECK(first >= 1 && first <= ((uint64_t)1 << 40));
+        CHECK_OK(confkit_client_set_next_request_number(c, 41, ERR));
+        CHECK_OK(confkit_client_resync(c, &r, &second, ERR));
+        CHECK_EQ_U64(second, 41);
+        char *text = buffer_to_cstr(r);
+        confkit_buffer_free(r);
+        CHECK_CONTAINS(text, "\"id\":\"c41\"");
+        free(text);
+    }
+
     /* Requests: NULLs, wrong lengths, bad values; nothing is written on failure. */
     confkit_buffer req = {(uint8_t *)1, 77};
     uint64_t n = 4242;

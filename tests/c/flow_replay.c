@@ -165,6 +165,8 @@ int main(void) {
                 CHECK(me != NULL && verifier != NULL && now != 0);
                 CHECK_OK(confkit_clock_new(now, &clock, ERR));
                 CHECK_OK(confkit_client_new(SV(me), verifier, clock, &c, ERR));
+                /* The recording's request ids are c1, c2, ... */
+                CHECK_OK(confkit_client_set_next_request_number(c, 1, ERR));
             }
             if (line[0] == 's') {
                 confkit_buffer req = {0};

@@ -369,6 +369,17 @@ class Client @JvmOverloads constructor(
         }
     }
 
+    /**
+     * Numbers the next request [number] (its wire id "c" followed by it), and the later ones from there.
+     * A new client starts at a random number, so that an app restarted on the same session never reuses
+     * its predecessor's ids (the server answers a remembered id with the old reply). Set one only to
+     * replay a recorded exchange, in tests, or to go on with a count the app keeps; call it before the
+     * first request. A [number] below 1 throws [ConfkitException] with INVALID_ARGUMENT.
+     */
+    fun setNextRequestNumber(number: Long) {
+        native { p -> call { N.confkit_client_set_next_request_number(p, number, it) } }
+    }
+
     // ----- state -----
 
     /** The last event sequence number the client applied. */

@@ -333,6 +333,7 @@ object ConfkitNative {
         client: Pointer, message: ByteArray?, messageLen: SizeT, updatesOut: PointerByReference,
         errorOut: PointerByReference?
     ): Int
+    external fun confkit_client_set_next_request_number(client: Pointer, number: Long, errorOut: PointerByReference?): Int
     external fun confkit_client_last_sequence(client: Pointer?): Long
     external fun confkit_client_is_stalled(client: Pointer?): Byte
     external fun confkit_client_may(client: Pointer?, conferenceId: ByteArray?, conferenceIdLen: SizeT, bit: Int): Byte

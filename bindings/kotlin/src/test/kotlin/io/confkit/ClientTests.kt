@@ -73,6 +73,7 @@ object ClientTests {
         closing { c ->
             val clock = c.add(ManualClock(flow.now))
             val client = Verifier.fromJwks(flow.jwks).use { v -> c.add(Client(ExternalId(flow.me), v, clock)) }
+            client.setNextRequestNumber(1) // the recording's ids are c1, c2, ...
             for (line in flow.lines) {
                 val key = line.substringBefore(' ')
                 val rest = line.substringAfter(' ', "")
@@ -146,7 +147,9 @@ object ClientTests {
     /** A fresh client for the flow's user, clock and keys. */
     private fun flowClient(c: Closer, flow: Flow): Client {
         val clock = c.add(ManualClock(flow.now))
-        return Verifier.fromJwks(flow.jwks).use { v -> c.add(Client(flow.me, v, clock)) }
+        val client = Verifier.fromJwks(flow.jwks).use { v -> c.add(Client(flow.me, v, clock)) }
+        client.setNextRequestNumber(1) // the recording's ids are c1, c2, ...
+        return client
     }
 
     /**
@@ -207,6 +210,8 @@ object ClientTests {
                 val bobId = ExternalId("bob")
 
                 // Alice's phone creates a protected conference and joins with the owner token.
+                assertThrows<ConfkitException> { alice.setNextRequestNumber(0) }
+                alice.setNextRequestNumber(1) // a fresh client starts at a random number
                 val create = alice.createRequest("standup", ConferenceOptions(isProtected = true))
                 assertEq(1L, create.requestNumber, "first request")
                 val created = exchange(alice, aliceSession, create).one<Update.RequestSucceeded>()
