@@ -41,6 +41,7 @@ use libfuzzer_sys::fuzz_target;
 
 const SENTINEL_LEN: usize = 0xDEAD_BEEF;
 const SENTINEL_U64: u64 = 0xDEAD_BEEF_0000_0001;
+const SENTINEL_STATUS: confkit_status = -7777;
 const CAP: usize = 8;
 
 fn oversize() -> &'static [u8] {
@@ -811,6 +812,84 @@ impl H {
                 } else {
                     oracle!(claims.is_null(), "verify: written on failure");
                 }
+                // The same token twice and a platform's token in one batch:
+                // each status must be the one verifying it alone gives.
+                let other = self
+                    .tokens
+                    .first()
+                    .map(|t| Arg::owned(t.as_bytes().to_vec()));
+                let mut want = vec![st, st];
+                let mut ptrs = vec![t.ptr, t.ptr];
+                let mut lens = vec![t.len, t.len];
+                if let Some(o) = &other {
+                    let mut cl = null_mut();
+                    let st = unsafe {
+                        confkit_verifier_verify(
+                            v,
+                            o.ptr,
+                            o.len,
+                            *now,
+                            c.ptr,
+                            c.len,
+                            *leeway,
+                            &mut cl,
+                            null_mut(),
+                        )
+                    };
+                    unsafe { confkit_claims_free(cl) };
+                    want.push(st);
+                    ptrs.push(o.ptr);
+                    lens.push(o.len);
+                }
+                // Every fifth call asks for more than the cap, which must be
+                // refused before the (shorter) arrays are read.
+                let over = *leeway % 5 == 0;
+                let count = if over {
+                    CONFKIT_MAX_BATCH_TOKENS + 1
+                } else {
+                    want.len()
+                };
+                let mut statuses = vec![SENTINEL_STATUS; want.len()];
+                let mut all_claims = vec![null_mut(); want.len()];
+                let mut batch_err = null_mut();
+                let bst = unsafe {
+                    confkit_verifier_verify_batch(
+                        v,
+                        ptrs.as_ptr(),
+                        lens.as_ptr(),
+                        count,
+                        *now,
+                        c.ptr,
+                        c.len,
+                        *leeway,
+                        statuses.as_mut_ptr(),
+                        all_claims.as_mut_ptr(),
+                        self.err_slot(&mut batch_err),
+                    )
+                };
+                let ok = self.check(bst, batch_err, "verifier_verify_batch");
+                oracle!(!(ok && over), "verify_batch: OK over the cap");
+                if ok {
+                    for i in 0..want.len() {
+                        oracle!(
+                            statuses[i] == want[i],
+                            "verify_batch: token {i} got {} alone {}",
+                            statuses[i],
+                            want[i]
+                        );
+                        oracle!(
+                            all_claims[i].is_null() == (statuses[i] != CONFKIT_STATUS_OK),
+                            "verify_batch: claims {i} iff OK"
+                        );
+                        unsafe { confkit_claims_free(all_claims[i]) };
+                    }
+                } else {
+                    oracle!(
+                        statuses.iter().all(|s| *s == SENTINEL_STATUS)
+                            && all_claims.iter().all(|c| c.is_null()),
+                        "verify_batch: written on failure"
+                    );
+                }
             }
             Op::ClientNew {
                 external_id,
@@ -1235,6 +1314,9 @@ impl H {
                     let v = pick(&self.views, slot);
                     let _ = text(confkit_view_conference_id(v), "view conference");
                     let _ = text(confkit_view_alias(v), "view alias");
+                    if let Some(t) = text(confkit_view_token(v), "view token") {
+                        remember(&mut self.tokens, t);
+                    }
                     let _ = confkit_view_joined(v);
                     let _ = confkit_view_ended(v);
                     let _ = confkit_view_my_status(v);
