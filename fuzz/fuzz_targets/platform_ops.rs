@@ -8,9 +8,14 @@
 //! states, leave, decline, invite, kick, update permissions, terminate,
 //! close and reopen sessions, and move the clock.
 //!
-//! Not a full reference model: what is checked is what the rules say must
-//! hold whatever the rest of the state, read from the platform itself just
-//! before each step.
+//! Two kinds of oracle. A reference model of the rules ([`predict`]) says,
+//! from the state just before each step (read from the platform), which
+//! steps must succeed and how the others must fail; it decides about eight in
+//! ten steps (kick, permission update, terminate, invite of a newcomer,
+//! entering without a token or with the user's newest valid one, decline,
+//! and the refusals of acting from outside), and leaves the moves of the
+//! lifecycle table and re-invitations to the second kind. That second kind
+//! is what the rules say must hold whatever the rest of the state:
 //! - A refused step changes nothing (every conference, session snapshot,
 //!   queued events, retained revocations).
 //! - A step that succeeds was allowed: acting (invite, kick, permission
@@ -41,7 +46,7 @@ use confkit::platform::{ConferenceOptions, Invitee, PlatformConfig};
 use confkit::snapshot::SessionSnapshot;
 use confkit::{
     ConferenceId, EventKind, ExternalId, KeyRing, LifecycleEvent, ManualClock, ParticipantInfo,
-    Permission, PermissionSet, Platform, SessionId, Validation,
+    Permission, PermissionSet, Platform, PlatformError, SessionId, Validation,
 };
 use confkit_fuzz::ops::{Kind, Step};
 use confkit_fuzz::{eid, oracle, signing_key, START};
@@ -210,6 +215,196 @@ fn perms_of(bits: u16) -> PermissionSet {
     PermissionSet::from_bits(u32::from(bits) & PermissionSet::ALL.bits()).unwrap()
 }
 
+/// What the rules say a step must do: succeed, or fail in one named way.
+/// `None` where the model does not decide (see [`predict`]).
+enum Expect {
+    Ok,
+    Err(&'static str, fn(&PlatformError) -> bool),
+}
+
+fn gone(e: &PlatformError) -> bool {
+    matches!(
+        e,
+        PlatformError::ConferenceNotFound(_) | PlatformError::ConferenceDestroyed(_)
+    )
+}
+
+/// What the model reads of the state before a step.
+struct Before<'a> {
+    user: &'a ExternalId,
+    target: &'a ExternalId,
+    live: bool,
+    protected: bool,
+    is_owner: bool,
+    target_is_owner: bool,
+    /// The session's connection to the conference: its type and what it
+    /// holds when acting (everything for the owner).
+    acting: Option<(ParticipantType, PermissionSet)>,
+    me: Option<ParticipantStatus>,
+    target_status: Option<ParticipantStatus>,
+}
+
+/// The reference model of the rules (DESIGN "Permissions", "Invitations",
+/// "Participant lifecycle"), applied to the state before the step: which
+/// steps must succeed and how the others must fail, in the order the rules
+/// are checked (session, conference, the actor's connection and type, the
+/// permission the step needs, then the target). It decides kick, permission
+/// update and terminate completely; invite when the target is new to the
+/// conference; join and listen whenever no token is involved, and with the
+/// user's newest token (given after their last leave, decline or kick, and
+/// valid now); decline of an invitation; and the refusals of a media report
+/// or a leave from a session not connected. Everything else (moves of the
+/// lifecycle table, re-invitations, aliases) is left to the one-way checks.
+fn predict(
+    kind: Kind,
+    b: &Before<'_>,
+    invite_perms: Option<PermissionSet>,
+    token: Option<TokenFacts>,
+) -> Option<Expect> {
+    use PlatformError as P;
+    let acting = |needs: Option<Permission>| -> Result<PermissionSet, Expect> {
+        if !b.live {
+            return Err(Expect::Err("conference gone", gone));
+        }
+        let Some((kind, held)) = b.acting else {
+            return Err(Expect::Err("not connected", |e| {
+                matches!(e, P::NotInConference(_))
+            }));
+        };
+        if kind == ParticipantType::Listener {
+            return Err(Expect::Err("a listener acts", |e| {
+                matches!(e, P::ListenerCannotAct(_))
+            }));
+        }
+        if let Some(n) = needs {
+            if !held.contains(n) {
+                return Err(Expect::Err("permission missing", |e| {
+                    matches!(e, P::MissingPermission { .. })
+                }));
+            }
+        }
+        Ok(held)
+    };
+    Some(match kind {
+        Kind::Kick => {
+            if let Err(x) = acting(Some(Permission::Kick)) {
+                return Some(x);
+            }
+            if b.target_is_owner {
+                Expect::Err("kick the owner", |e| matches!(e, P::OwnerNotKickable))
+            } else {
+                match b.target_status {
+                    None => Expect::Err("kick a stranger", |e| {
+                        matches!(e, P::ParticipantNotFound(_))
+                    }),
+                    Some(ParticipantStatus::Kicked) => {
+                        Expect::Err("kick the kicked", |e| matches!(e, P::Transition(_)))
+                    }
+                    Some(_) => Expect::Ok,
+                }
+            }
+        }
+        Kind::Update => {
+            if let Err(x) = acting(Some(Permission::UpdatePermissions)) {
+                return Some(x);
+            }
+            if b.user == b.target && !b.is_owner {
+                Expect::Err("update one's own", |e| matches!(e, P::OwnPermissions(_)))
+            } else if b.target_is_owner {
+                Expect::Err("update the owner", |e| {
+                    matches!(e, P::OwnerPermissionsFixed)
+                })
+            } else if b.target_status.is_none() {
+                Expect::Err("update a stranger", |e| {
+                    matches!(e, P::ParticipantNotFound(_))
+                })
+            } else {
+                Expect::Ok
+            }
+        }
+        Kind::Terminate => {
+            if !b.live {
+                Expect::Err("conference gone", gone)
+            } else if !b.is_owner {
+                Expect::Err("terminate, not the owner", |e| matches!(e, P::OwnerOnly(_)))
+            } else {
+                Expect::Ok
+            }
+        }
+        Kind::Invite => {
+            let needs = b.protected.then_some(Permission::Invite);
+            let held = match acting(needs) {
+                Ok(h) => h,
+                Err(x) => return Some(x),
+            };
+            let wanted = invite_perms.unwrap_or(PermissionSet::DEFAULT_INVITEE);
+            if !held.contains(Permission::UpdatePermissions) && !wanted.is_subset(held) {
+                Expect::Err("escalation", |e| matches!(e, P::Escalation { .. }))
+            } else if b.target_status.is_none() {
+                Expect::Ok
+            } else {
+                return None;
+            }
+        }
+        Kind::Join | Kind::Listen => {
+            if !b.live {
+                return Some(Expect::Err("conference gone", gone));
+            }
+            match token {
+                None if b.protected => {
+                    Expect::Err("no token", |e| matches!(e, P::TokenRequired(_)))
+                }
+                None => match b.me {
+                    Some(ParticipantStatus::Kicked) => {
+                        Expect::Err("enter when kicked", |e| matches!(e, P::Transition(_)))
+                    }
+                    _ => Expect::Ok,
+                },
+                Some(t)
+                    if t.newest_valid_own
+                        && b.me.is_some_and(|s| s != ParticipantStatus::Kicked) =>
+                {
+                    Expect::Ok
+                }
+                Some(_) => return None,
+            }
+        }
+        Kind::Decline => {
+            if !b.live {
+                Expect::Err("conference gone", gone)
+            } else {
+                match b.me {
+                    None => Expect::Err("decline, not invited", |e| {
+                        matches!(e, P::ParticipantNotFound(_))
+                    }),
+                    Some(ParticipantStatus::Reserved) => Expect::Ok,
+                    Some(_) => return None,
+                }
+            }
+        }
+        Kind::Report | Kind::Leave => {
+            if !b.live {
+                Expect::Err("conference gone", gone)
+            } else if b.acting.is_none() {
+                Expect::Err("not connected", |e| matches!(e, P::NotInConference(_)))
+            } else {
+                return None;
+            }
+        }
+        Kind::Create | Kind::Reopen | Kind::Advance => return None,
+    })
+}
+
+/// What the model knows of a presented token.
+#[derive(Clone, Copy)]
+struct TokenFacts {
+    /// The newest token the user was handed for the conference (the record
+    /// is complete), given after their last leave, decline or kick (or they
+    /// own the conference), for them and this conference, with JOIN, and
+    /// valid now.
+    newest_valid_own: bool,
+}
+
 fuzz_target!(|steps: Vec<Step>| {
     let clock = ManualClock::new(START);
     let config = PlatformConfig {
@@ -275,26 +470,62 @@ fuzz_target!(|steps: Vec<Step>| {
             "step {}: {user} ({sid}) {:?} in {conf} on {target}",
             run.step, step.kind
         );
+        // The token a join or listen presents.
+        let token = match step.token % 5 {
+            0 => None,
+            1 => run
+                .tokens
+                .get(&(target.clone(), conf))
+                .and_then(|l| l.last())
+                .map(|t| t.0.clone()),
+            2 => run
+                .tokens
+                .get(&(user.clone(), conf))
+                .and_then(|l| l.first())
+                .map(|t| t.0.clone()),
+            _ => run
+                .tokens
+                .get(&(user.clone(), conf))
+                .and_then(|l| l.last())
+                .map(|t| t.0.clone()),
+        };
+        let invite_perms = (step.token % 2 == 1).then_some(asked);
+        let facts = token.as_deref().map(|t| {
+            let list = run.tokens.get(&(user.clone(), conf));
+            let newest = list.is_some_and(|l| l.len() < 16 && l.last().is_some_and(|x| x.0 == t));
+            let given = list.and_then(|l| l.last()).map_or(0, |x| x.1);
+            let after_end = is_owner
+                || run
+                    .ended
+                    .get(&(user.clone(), conf))
+                    .is_none_or(|ended| given > *ended);
+            let valid = run
+                .ring
+                .verify(t, &Validation::new(run.p.now(), conf))
+                .is_ok_and(|c| c.subject == user && c.allows(Permission::Join));
+            TokenFacts {
+                newest_valid_own: newest && after_end && valid,
+            }
+        });
+        let expect = predict(
+            step.kind,
+            &Before {
+                user: &user,
+                target: &target,
+                live: run.p.conference(conf).is_ok(),
+                protected: protected_conf,
+                is_owner,
+                target_is_owner: owner.as_ref() == Some(&target),
+                acting,
+                me: me_before.as_ref().map(|m| m.status),
+                target_status: target_before.as_ref().map(|t| t.status),
+            },
+            invite_perms,
+            facts,
+        );
         let result: Result<(), confkit::PlatformError> = match step.kind {
             Kind::Join | Kind::Listen => {
-                let token = match step.token % 5 {
-                    0 => None,
-                    1 => run
-                        .tokens
-                        .get(&(target.clone(), conf))
-                        .and_then(|l| l.last())
-                        .map(|t| t.0.clone()),
-                    2 => run
-                        .tokens
-                        .get(&(user.clone(), conf))
-                        .and_then(|l| l.first())
-                        .map(|t| t.0.clone()),
-                    _ => run
-                        .tokens
-                        .get(&(user.clone(), conf))
-                        .and_then(|l| l.last())
-                        .map(|t| t.0.clone()),
-                };
+                let token = token.clone();
                 let r = if step.kind == Kind::Join {
                     run.p.join(sid, conf, token.as_deref())
                 } else {
@@ -374,7 +605,7 @@ fuzz_target!(|steps: Vec<Step>| {
                 r
             }
             Kind::Invite => {
-                let permissions = (step.token % 2 == 1).then_some(asked);
+                let permissions = invite_perms;
                 let r = run
                     .p
                     .invite(sid, conf, &[Invitee::new(target.clone(), permissions)])
@@ -557,7 +788,24 @@ fuzz_target!(|steps: Vec<Step>| {
             }
         };
         if std::env::var_os("CONFKIT_FUZZ_DEBUG").is_some() {
-            eprintln!("{what}: {result:?}");
+            let model = match &expect {
+                Some(Expect::Ok) => "ok",
+                Some(Expect::Err(why, _)) => why,
+                None => "-",
+            };
+            eprintln!("{what}: {result:?} [model: {model}]");
+        }
+        match (&expect, &result) {
+            (Some(Expect::Ok), Err(e)) => {
+                panic!("oracle violated: {what}: the rules allow it, but it was refused: {e:?}")
+            }
+            (Some(Expect::Err(why, _)), Ok(())) => {
+                panic!("oracle violated: {what}: the rules refuse it ({why}), but it succeeded")
+            }
+            (Some(Expect::Err(why, is)), Err(e)) => {
+                oracle!(is(e), "{what}: refused as {e:?}, the rules say: {why}")
+            }
+            _ => {}
         }
         if let Err(e) = &result {
             let after = run.seen();
