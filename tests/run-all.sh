@@ -31,6 +31,10 @@ fi
 step "cargo test --features sqlite (unit, integration incl. 200-kill crash test, doc tests)"
 cargo test --features sqlite
 
+step "the aws-lc comparison bench compiles and is lint-clean (benches/jwt-aws-lc: a crate of its own)"
+cargo fmt --manifest-path benches/jwt-aws-lc/Cargo.toml -- --check
+cargo clippy --manifest-path benches/jwt-aws-lc/Cargo.toml --benches -- -D warnings
+
 step "token tests on CPUs without AVX-512 IFMA (QEMU user mode: Haswell, Nehalem)"
 bash tests/run-qemu.sh
 
