@@ -758,12 +758,18 @@ fuzz_target!(|steps: Vec<Step>| {
                 r.map(|_| ())
             }
             Kind::Reopen => {
+                // Closing leaves every conference the session is connected
+                // to: read which before it closes.
+                let connected: Vec<ConferenceId> = run
+                    .confs
+                    .iter()
+                    .copied()
+                    .filter(|c| run.acting(sid, &user, *c).is_some())
+                    .collect();
                 let r = run.p.close_session(sid);
                 if r.is_ok() {
-                    for c in run.confs.clone() {
-                        if run.acting(sid, &user, c).is_some() {
-                            run.ended.insert((user.clone(), c), run.step);
-                        }
+                    for c in connected {
+                        run.ended.insert((user.clone(), c), run.step);
                     }
                 }
                 let i = usize::from(step.actor) % n;
