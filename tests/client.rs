@@ -283,13 +283,10 @@ fn platform_idle(idle: u64) -> (Platform, ManualClock) {
     )
 }
 
-#[test]
-fn a_gap_stops_deltas_and_one_resync_brings_the_view_back() {
-    let (p, clock) = platform_idle(0);
-    let mut alice = Phone::new(&p, &clock, "alice", "Alice");
-    let mut bob = Phone::new(&p, &clock, "bob", "Bob");
-    let created = succeeded(&alice.send(
-        &p,
+/// `phone` creates the unprotected conference "room"; its id.
+fn create_open_room(phone: &mut Phone, p: &Platform) -> ConferenceId {
+    let created = succeeded(&phone.send(
+        p,
         Op::Create {
             alias: "room".into(),
             protected: false,
@@ -299,7 +296,15 @@ fn a_gap_stops_deltas_and_one_resync_brings_the_view_back() {
             token_ttl_secs: None,
         },
     ));
-    let conf = ConferenceId::parse(created["conference"]["id"].as_str().unwrap()).unwrap();
+    ConferenceId::parse(created["conference"]["id"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn a_gap_stops_deltas_and_one_resync_brings_the_view_back() {
+    let (p, clock) = platform_idle(0);
+    let mut alice = Phone::new(&p, &clock, "alice", "Alice");
+    let mut bob = Phone::new(&p, &clock, "bob", "Bob");
+    let conf = create_open_room(&mut alice, &p);
     alice.send(&p, join(conf, None));
     bob.send(&p, join(conf, None));
     alice.pump(&p);
@@ -341,18 +346,7 @@ fn a_fresh_client_resuming_its_session_gets_fresh_replies() {
     let (p, clock) = platform_idle(0);
     let mut alice = Phone::new(&p, &clock, "alice", "Alice");
     let mut bob = Phone::new(&p, &clock, "bob", "Bob");
-    let created = succeeded(&alice.send(
-        &p,
-        Op::Create {
-            alias: "room".into(),
-            protected: false,
-            audio_only: false,
-            participant_limit: None,
-            empty_ttl_secs: None,
-            token_ttl_secs: None,
-        },
-    ));
-    let conf = ConferenceId::parse(created["conference"]["id"].as_str().unwrap()).unwrap();
+    let conf = create_open_room(&mut alice, &p);
     alice.send(&p, join(conf, None));
     bob.send(&p, join(conf, None));
     alice.send(&p, media(conf, MediaState::Connected));
