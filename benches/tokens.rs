@@ -234,6 +234,19 @@ fn bench_tokens(c: &mut Criterion) {
         b.iter(|| f.jsonwebtoken_decode())
     });
     group.finish();
+
+    // What a ring costs to build (a phone's Client, a Verifier from a JWK
+    // set): a key's torsion check is a scalar multiplication that only a
+    // batch needs, so a ring defers it to the key's first batch.
+    let mut group = c.benchmark_group("keyring");
+    let kid = f.key.kid().clone();
+    group.bench_function("with_key", |b| {
+        b.iter(|| KeyRing::with_key(kid.clone(), black_box(f.vk)).unwrap())
+    });
+    group.bench_function("first_batch_torsion_check", |b| {
+        b.iter(|| batch::verify_batch(&batch::BatchKey::new(black_box(f.vk)), &[]))
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench_tokens);

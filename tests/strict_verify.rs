@@ -403,8 +403,18 @@ fn batches_get_verify_stricts_verdict_except_for_torsioned_nonces() {
                 signature: sig,
             })
             .collect();
-        let verdicts = batch::verify_batch(&BatchKey::new(key), &items);
+        let batch_key = BatchKey::new(key);
+        let verdicts = batch::verify_batch(&batch_key, &items);
         assert_eq!(verdicts.len(), cases.len());
+        if b % 4 == 3 {
+            // The key's torsion verdict, decided on its first batch, holds
+            // for its next batches and for a clone made after it.
+            assert_eq!(
+                batch::verify_batch(&batch_key.clone(), &items),
+                verdicts,
+                "batch {b}: the same key again"
+            );
+        }
         let mut torsioned_here = false;
         for (i, ((kind, msg, sig), ours)) in cases.iter().zip(&verdicts).enumerate() {
             let strict = dalek_verdict(&key, msg, sig);

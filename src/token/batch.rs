@@ -34,6 +34,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha512};
+use std::sync::OnceLock;
 
 use super::strict;
 
@@ -56,21 +57,32 @@ pub struct Item<'a> {
 }
 
 /// A verifying key prepared for batches: whether it has a torsion component
-/// (a full scalar multiplication to find out) is decided once, not per batch.
-#[derive(Debug, Clone, Copy)]
+/// (a full scalar multiplication to find out) is decided once, on its first
+/// batch, not per batch, and not for keys that never see one (a phone's
+/// ring, a verifier that checks one token at a time).
+#[derive(Debug, Clone)]
 pub struct BatchKey {
     key: VerifyingKey,
     /// Neither small order nor a torsion component: batches may use the
-    /// cofactored equation.
-    batchable: bool,
+    /// cofactored equation. Decided by [`BatchKey::batchable`].
+    batchable: OnceLock<bool>,
 }
 
 impl BatchKey {
     /// Prepares `key`.
     #[must_use]
     pub fn new(key: VerifyingKey) -> Self {
-        let batchable = !key.is_weak() && is_torsion_free(&key.to_edwards());
-        BatchKey { key, batchable }
+        BatchKey {
+            key,
+            batchable: OnceLock::new(),
+        }
+    }
+
+    /// Whether batches for this key may use the cofactored equation.
+    fn batchable(&self) -> bool {
+        *self
+            .batchable
+            .get_or_init(|| !self.key.is_weak() && is_torsion_free(&self.key.to_edwards()))
     }
 
     /// The key.
@@ -107,7 +119,7 @@ fn is_torsion_free(a: &EdwardsPoint) -> bool {
 #[must_use]
 pub fn verify_batch(key: &BatchKey, items: &[Item<'_>]) -> Vec<bool> {
     let mut verdicts = vec![false; items.len()];
-    if !key.batchable {
+    if !key.batchable() {
         // Weak keys are refused by `verify_strict`; for a key with a torsion
         // component the cofactored equation would ignore what
         // `verify_strict` refuses: check one at a time.

@@ -177,7 +177,8 @@ impl SigningKey {
 /// Keys are stored decompressed, so a verification costs no point decompression.
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
-    /// Each key prepared for batches too (its torsion check made once).
+    /// Each key prepared for batches too (its torsion check made on its
+    /// first batch).
     keys: Vec<(KeyId, BatchKey)>,
 }
 
