@@ -335,6 +335,12 @@
 #define CONFKIT_DEFAULT_LEEWAY_SECS 60
 
 /**
+ * Most tokens a verifier's cache holds (`confkit_verifier_enable_cache`):
+ * about 630 bytes each for a typical token, so about 660 MB at this bound.
+ */
+#define CONFKIT_MAX_VERIFIER_CACHE_TOKENS (1 << 20)
+
+/**
  * Most tokens one `confkit_verifier_verify_batch` call takes.
  */
 #define CONFKIT_MAX_BATCH_TOKENS 4096
@@ -419,7 +425,7 @@ typedef struct confkit_updates confkit_updates;
 
 /**
  * Verifies conference access tokens with a set of trusted public keys.
- * Immutable and thread-safe. Free with `confkit_verifier_free`.
+ * Thread-safe; its keys never change. Free with `confkit_verifier_free`.
  */
 typedef struct confkit_verifier confkit_verifier;
 
@@ -1714,6 +1720,23 @@ confkit_status confkit_verifier_verify(const struct confkit_verifier *verifier,
                                        uint64_t leeway_secs,
                                        struct confkit_claims **claims_out,
                                        struct confkit_error **error_out);
+
+/**
+ * Turns on this verifier's cache of verified tokens, holding up to
+ * `capacity` tokens (1 to `CONFKIT_MAX_VERIFIER_CACHE_TOKENS`; the least
+ * recently used go first). For servers that see the same tokens again (a
+ * reconnect, a listen after a join, a resumed session): a token found in the
+ * cache costs a lookup instead of a signature check, and its time and
+ * conference are still checked on every call. `confkit_verifier_verify`
+ * and `confkit_verifier_verify_batch` use and fill it from then on; a
+ * verifier's keys never change, so no entry goes stale. May be called while
+ * other threads verify. At most once per verifier: a second call fails
+ * (INVALID_ARGUMENT) and leaves the cache as it is, as does a capacity of 0
+ * (INVALID_ARGUMENT) or over the maximum (TOO_LARGE).
+ */
+confkit_status confkit_verifier_enable_cache(const struct confkit_verifier *verifier,
+                                             size_t capacity,
+                                             struct confkit_error **error_out);
 
 /**
  * Verifies `count` tokens at once, as `confkit_verifier_verify` would verify

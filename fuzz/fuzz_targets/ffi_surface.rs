@@ -792,6 +792,27 @@ impl H {
             } => {
                 let v = pick(&self.verifiers, *verifier);
                 let (t, c) = (self.source(token), self.arg(conference));
+                // A third of the calls first try to turn the verifier's
+                // cache on (capacity 0 to 3): refused for 0, NULL or a cache
+                // already on, and a second call right after never succeeds.
+                if *leeway % 3 == 1 {
+                    let capacity = (*now % 4) as usize;
+                    let mut cache_err = null_mut();
+                    let st = unsafe {
+                        confkit_verifier_enable_cache(v, capacity, self.err_slot(&mut cache_err))
+                    };
+                    let ok = self.check(st, cache_err, "verifier_enable_cache");
+                    oracle!(
+                        !ok || (!v.is_null() && capacity != 0),
+                        "enable_cache({capacity}): OK"
+                    );
+                    let mut again_err = null_mut();
+                    let again = unsafe {
+                        confkit_verifier_enable_cache(v, 2, self.err_slot(&mut again_err))
+                    };
+                    let again_ok = self.check(again, again_err, "verifier_enable_cache");
+                    oracle!(!(ok && again_ok), "enable_cache: on twice");
+                }
                 let mut claims = null_mut();
                 let st = unsafe {
                     confkit_verifier_verify(
@@ -812,6 +833,27 @@ impl H {
                 } else {
                     oracle!(claims.is_null(), "verify: written on failure");
                 }
+                // Again: with the verifier's cache on, from the cache; the
+                // verdict must not change.
+                let mut again = null_mut();
+                let st_again = unsafe {
+                    confkit_verifier_verify(
+                        v,
+                        t.ptr,
+                        t.len,
+                        *now,
+                        c.ptr,
+                        c.len,
+                        *leeway,
+                        &mut again,
+                        null_mut(),
+                    )
+                };
+                oracle!(
+                    st_again == st,
+                    "verify again: {st_again}, the first time {st}"
+                );
+                unsafe { confkit_claims_free(again) };
                 // The same token twice and a platform's token in one batch:
                 // each status must be the one verifying it alone gives.
                 let other = self

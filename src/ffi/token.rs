@@ -2,7 +2,8 @@
 //! platform's JWK set or one public key, and the verified claims.
 
 use std::ffi::{c_char, CString};
-use std::sync::OnceLock;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use super::{
     arg_bytes, arg_opt_str, arg_out, arg_ptr, arg_ref, arg_str, c_string, confkit_error,
@@ -10,7 +11,7 @@ use super::{
 };
 use crate::error::ErrorCode;
 use crate::identity::ConferenceId;
-use crate::token::{Claims, KeyId, KeyRing, Validation};
+use crate::token::{Claims, KeyId, KeyRing, Validation, VerifiedTokens};
 
 use super::CONFKIT_STATUS_OK;
 
@@ -19,16 +20,47 @@ use super::CONFKIT_STATUS_OK;
 pub const CONFKIT_DEFAULT_LEEWAY_SECS: u64 = 60;
 const _: () = assert!(CONFKIT_DEFAULT_LEEWAY_SECS == crate::token::DEFAULT_LEEWAY_SECS);
 
+/// Most tokens a verifier's cache holds (`confkit_verifier_enable_cache`):
+/// about 630 bytes each for a typical token, so about 660 MB at this bound.
+pub const CONFKIT_MAX_VERIFIER_CACHE_TOKENS: usize = 1 << 20;
+
 /// Verifies conference access tokens with a set of trusted public keys.
-/// Immutable and thread-safe. Free with `confkit_verifier_free`.
+/// Thread-safe; its keys never change. Free with `confkit_verifier_free`.
 pub struct confkit_verifier {
     ring: KeyRing,
+    /// Tokens whose signature verified, once `confkit_verifier_enable_cache`
+    /// turned the cache on (set at most once).
+    cache: OnceLock<VerifiedTokens>,
 }
 
 impl confkit_verifier {
+    fn new(ring: KeyRing) -> Self {
+        confkit_verifier {
+            ring,
+            cache: OnceLock::new(),
+        }
+    }
+
     /// The trusted keys.
     pub(crate) fn ring(&self) -> &KeyRing {
         &self.ring
+    }
+}
+
+/// Verified claims, owned or shared with a verifier's cache.
+enum Held {
+    Owned(Claims),
+    Shared(Arc<Claims>),
+}
+
+impl Deref for Held {
+    type Target = Claims;
+
+    fn deref(&self) -> &Claims {
+        match self {
+            Held::Owned(claims) => claims,
+            Held::Shared(claims) => claims,
+        }
     }
 }
 
@@ -37,7 +69,7 @@ impl confkit_verifier {
 /// The C strings are made on first use of their getter, so a caller that only
 /// needs "valid or not" (and the permission bits) pays for no copies.
 pub struct confkit_claims {
-    claims: Claims,
+    claims: Held,
     issuer: OnceLock<CString>,
     subject: OnceLock<CString>,
     conference: OnceLock<CString>,
@@ -45,7 +77,7 @@ pub struct confkit_claims {
 }
 
 impl confkit_claims {
-    fn new(claims: Claims) -> Self {
+    fn new(claims: Held) -> Self {
         confkit_claims {
             claims,
             issuer: OnceLock::new(),
@@ -74,7 +106,7 @@ pub unsafe extern "C" fn confkit_verifier_from_jwks(
         let json = unsafe { arg_str(jwks_json, jwks_json_len, "jwks_json") }?;
         let out = arg_out(verifier_out, "verifier_out")?;
         let ring = KeyRing::from_jwks_json(json)?;
-        write_out(out, into_raw(confkit_verifier { ring }));
+        write_out(out, into_raw(confkit_verifier::new(ring)));
         Ok(())
     })
 }
@@ -100,7 +132,7 @@ pub unsafe extern "C" fn confkit_verifier_from_public_key(
         let out = arg_out(verifier_out, "verifier_out")?;
         let mut ring = KeyRing::new();
         ring.insert_bytes(KeyId::new(kid)?, key)?;
-        write_out(out, into_raw(confkit_verifier { ring }));
+        write_out(out, into_raw(confkit_verifier::new(ring)));
         Ok(())
     })
 }
@@ -145,9 +177,56 @@ pub unsafe extern "C" fn confkit_verifier_verify(
             None => Validation::any_conference(now),
         }
         .with_leeway(leeway_secs);
-        let claims = v.ring.verify(token, &validation)?;
+        let claims = match v.cache.get() {
+            Some(cache) => Held::Shared(v.ring.verify_cached(cache, token, &validation)?),
+            None => Held::Owned(v.ring.verify(token, &validation)?),
+        };
         write_out(out, into_raw(confkit_claims::new(claims)));
         Ok(())
+    })
+}
+
+/// Turns on this verifier's cache of verified tokens, holding up to
+/// `capacity` tokens (1 to `CONFKIT_MAX_VERIFIER_CACHE_TOKENS`; the least
+/// recently used go first). For servers that see the same tokens again (a
+/// reconnect, a listen after a join, a resumed session): a token found in the
+/// cache costs a lookup instead of a signature check, and its time and
+/// conference are still checked on every call. `confkit_verifier_verify`
+/// and `confkit_verifier_verify_batch` use and fill it from then on; a
+/// verifier's keys never change, so no entry goes stale. May be called while
+/// other threads verify. At most once per verifier: a second call fails
+/// (INVALID_ARGUMENT) and leaves the cache as it is, as does a capacity of 0
+/// (INVALID_ARGUMENT) or over the maximum (TOO_LARGE).
+#[no_mangle]
+pub unsafe extern "C" fn confkit_verifier_enable_cache(
+    verifier: *const confkit_verifier,
+    capacity: usize,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live verifier.
+        let v = unsafe { arg_ref(verifier, "verifier") }?;
+        if capacity == 0 {
+            return Err(FfiError::new(
+                ErrorCode::InvalidArgument,
+                "a cache capacity of 0 (leave the cache off instead)",
+            ));
+        }
+        if capacity > CONFKIT_MAX_VERIFIER_CACHE_TOKENS {
+            return Err(FfiError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "a cache of {capacity} tokens, more than {CONFKIT_MAX_VERIFIER_CACHE_TOKENS}"
+                ),
+            ));
+        }
+        v.cache.set(VerifiedTokens::new(capacity)).map_err(|_| {
+            let had = v.cache.get().map_or(0, VerifiedTokens::capacity);
+            FfiError::new(
+                ErrorCode::InvalidArgument,
+                format!("this verifier's cache is already on ({had} tokens)"),
+            )
+        })
     })
 }
 
@@ -236,8 +315,22 @@ pub unsafe extern "C" fn confkit_verifier_verify_batch(
             .iter()
             .filter_map(|r| r.as_ref().ok().copied())
             .collect();
-        let mut verified = v.ring.verify_batch(&readable, &validation).into_iter();
-        let outcomes: Vec<Result<Claims, FfiError>> = read
+        let mut verified: Box<dyn Iterator<Item = Result<Held, crate::token::TokenError>>> =
+            match v.cache.get() {
+                Some(cache) => Box::new(
+                    v.ring
+                        .verify_batch_cached(cache, &readable, &validation)
+                        .into_iter()
+                        .map(|r| r.map(Held::Shared)),
+                ),
+                None => Box::new(
+                    v.ring
+                        .verify_batch(&readable, &validation)
+                        .into_iter()
+                        .map(|r| r.map(Held::Owned)),
+                ),
+            };
+        let outcomes: Vec<Result<Held, FfiError>> = read
             .into_iter()
             .map(|r| {
                 r.and_then(|_| match verified.next() {

@@ -4,7 +4,9 @@
  * conference, expiry (beyond the leeway), not-yet-valid, tampering, other
  * algorithms, garbage and bad key material each give the right status, and
  * a failed verification writes nothing. Many tokens at once
- * (confkit_verifier_verify_batch) get exactly what each gets alone.
+ * (confkit_verifier_verify_batch) get exactly what each gets alone, and a
+ * verifier with its cache on (confkit_verifier_enable_cache) gives every
+ * verdict a verifier without one gives.
  */
 #include <stdbool.h>
 
@@ -368,6 +370,94 @@ int main(void) {
                                                NULL, ERR));
         free(tampered);
         free(oversize);
+    }
+
+    /* ---- a verifier's cache of verified tokens --------------------------- */
+    {
+        confkit_verifier *cached = NULL;
+        CHECK_OK(confkit_verifier_from_jwks(SV(jwks_text), &cached, ERR));
+        CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT, confkit_verifier_enable_cache(NULL, 8, ERR));
+        CHECK_ST(CONFKIT_STATUS_INVALID_ARGUMENT, confkit_verifier_enable_cache(cached, 0, ERR));
+        CHECK_ST(CONFKIT_STATUS_TOO_LARGE,
+                 confkit_verifier_enable_cache(cached, CONFKIT_MAX_VERIFIER_CACHE_TOKENS + 1,
+                                               ERR));
+        CHECK_OK(confkit_verifier_enable_cache(cached, 2, ERR));
+        /* Once only: the second call changes nothing and says what is on. */
+        CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "already on (2 tokens)",
+                     confkit_verifier_enable_cache(cached, 4, ERR));
+        /* The cache changes no verdict: every case twice (the second time
+         * the valid tokens are cached), against a verifier without one. */
+        char *tampered = dup_str(owner_token);
+        size_t tn = strlen(tampered);
+        tampered[tn - 3] = tampered[tn - 3] == 'A' ? 'B' : 'A';
+        const uint64_t exp = T0 + TTL;
+        struct {
+            const char *token;
+            uint64_t now;
+            const char *conf;
+            uint64_t leeway;
+        } cases[] = {
+            {bob_token, T0, conf, 60},         {owner_token, T0 + 5, conf, 60},
+            {bob_token, T0, NULL, 60},         {bob_token, T0, OTHER_CONF, 60},
+            {bob_token, exp + 60, conf, 60},   {bob_token, exp + 61, conf, 60},
+            {bob_token, exp + 1, conf, 0},     {bob_token, T0 - 61, conf, 60},
+            {owner_token, exp + 61, NULL, 60}, {tampered, T0, conf, 60},
+            {bob_token, T0, "not-a-conference-id", 60},
+        };
+        const size_t n_cases = sizeof cases / sizeof cases[0];
+        size_t hits_ok = 0;
+        for (int round = 0; round < 2; round++) {
+            for (size_t i = 0; i < n_cases; i++) {
+                confkit_claims *want = NULL, *got = NULL;
+                const uint8_t *cp = cases[i].conf ? (const uint8_t *)cases[i].conf : NULL;
+                size_t cl = cases[i].conf ? strlen(cases[i].conf) : 0;
+                confkit_status sw = confkit_verifier_verify(from_jwks, SV(cases[i].token),
+                                                            cases[i].now, cp, cl,
+                                                            cases[i].leeway, &want, NULL);
+                confkit_status sg = confkit_verifier_verify(cached, SV(cases[i].token),
+                                                            cases[i].now, cp, cl,
+                                                            cases[i].leeway, &got, NULL);
+                CHECK_EQ_U64((uint64_t)sg, (uint64_t)sw);
+                CHECK((want == NULL) == (got == NULL));
+                if (got != NULL) {
+                    CHECK_STREQ(confkit_claims_token_id(got), confkit_claims_token_id(want));
+                    CHECK_STREQ(confkit_claims_subject(got), confkit_claims_subject(want));
+                    CHECK_STREQ(confkit_claims_conference_id(got),
+                                confkit_claims_conference_id(want));
+                    CHECK_EQ_U64(confkit_claims_permissions(got),
+                                 confkit_claims_permissions(want));
+                    CHECK_EQ_U64(confkit_claims_expires_at(got), confkit_claims_expires_at(want));
+                    hits_ok += round;
+                }
+                confkit_claims_free(want);
+                confkit_claims_free(got);
+            }
+        }
+        CHECK_EQ_U64(hits_ok, 4);
+        /* A batch through the cache: what each token gets alone. */
+        const uint8_t *toks[6] = {(const uint8_t *)bob_token, (const uint8_t *)owner_token,
+                                  (const uint8_t *)tampered, (const uint8_t *)bob_token,
+                                  (const uint8_t *)owner_token, (const uint8_t *)bob_token};
+        size_t lens[6];
+        for (size_t i = 0; i < 6; i++) lens[i] = strlen((const char *)toks[i]);
+        confkit_status statuses[6];
+        confkit_claims *claims[6];
+        CHECK_OK(confkit_verifier_verify_batch(cached, toks, lens, 6, T0, SV(conf), 60, statuses,
+                                               claims, ERR));
+        for (size_t i = 0; i < 6; i++) {
+            CHECK((statuses[i] == CONFKIT_STATUS_OK) == (i != 2));
+            CHECK((claims[i] != NULL) == (i != 2));
+        }
+        CHECK(statuses[2] == CONFKIT_STATUS_TOKEN_INVALID);
+        CHECK_STREQ(confkit_claims_subject(claims[1]), "alice");
+        /* Claims from the cache outlive the verifier. */
+        confkit_claims *kept = verify_ok(cached, bob_token, T0, conf, 60);
+        confkit_verifier_free(cached);
+        CHECK_STREQ(confkit_claims_subject(kept), "bob");
+        CHECK_STREQ(confkit_claims_subject(claims[5]), "bob");
+        confkit_claims_free(kept);
+        for (size_t i = 0; i < 6; i++) confkit_claims_free(claims[i]);
+        free(tampered);
     }
 
     /* ---- bad key material ------------------------------------------------- */

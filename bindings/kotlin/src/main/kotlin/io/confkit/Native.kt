@@ -261,6 +261,7 @@ object ConfkitNative {
         conferenceId: ByteArray?, conferenceIdLen: SizeT, leewaySecs: Long, statusesOut: Pointer?,
         claimsOut: Pointer?, errorOut: PointerByReference?
     ): Int
+    external fun confkit_verifier_enable_cache(verifier: Pointer, capacity: SizeT, errorOut: PointerByReference?): Int
     external fun confkit_verifier_free(verifier: Pointer?)
     external fun confkit_claims_subject(claims: Pointer?): Pointer?
     external fun confkit_claims_conference_id(claims: Pointer?): Pointer?

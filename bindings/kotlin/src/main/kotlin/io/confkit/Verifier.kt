@@ -102,6 +102,20 @@ class Verifier private constructor(ptr: Pointer) :
         }
     }
 
+    /**
+     * Turns on this verifier's cache of verified tokens, holding up to
+     * [capacity] tokens (1 to [MAX_CACHE_TOKENS], least recently used out):
+     * for a server that sees the same tokens again (reconnects, a listen after
+     * a join), a cached token costs a lookup instead of a signature check;
+     * its time and conference are still checked every time. At most once per
+     * verifier: a second call throws INVALID_ARGUMENT, as does a capacity of
+     * 0; over the maximum throws TOO_LARGE. Safe while other threads verify.
+     */
+    fun enableCache(capacity: Int) {
+        require(capacity >= 0) { "capacity must not be negative" }
+        native { p -> call { N.confkit_verifier_enable_cache(p, SizeT(capacity.toLong()), it) } }
+    }
+
     private fun readClaims(cl: Pointer): Claims {
         val n = N
         return Claims(
@@ -119,6 +133,9 @@ class Verifier private constructor(ptr: Pointer) :
     companion object {
         /** Most tokens one [verifyBatch] call takes (`CONFKIT_MAX_BATCH_TOKENS`). */
         const val MAX_BATCH_TOKENS: Int = 4096
+
+        /** Most tokens [enableCache] takes (`CONFKIT_MAX_VERIFIER_CACHE_TOKENS`). */
+        const val MAX_CACHE_TOKENS: Int = 1 shl 20
 
         /** The usual clock leeway (`CONFKIT_DEFAULT_LEEWAY_SECS`). */
         const val DEFAULT_LEEWAY_SECS: Long = 60

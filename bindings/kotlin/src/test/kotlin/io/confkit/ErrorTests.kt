@@ -181,6 +181,40 @@ object ErrorTests {
             }
         }
 
+        test("enableCache: a cached verifier gives every verdict an uncached one gives") {
+            closing { c ->
+                val (clock, platform, conf, other) = twoRooms(c)
+                val plain = c.add(Verifier.fromJwks(platform.jwks()))
+                val cached = c.add(Verifier.fromJwks(platform.jwks()))
+                expectError(ConfkitStatus.INVALID_ARGUMENT, "capacity of 0") { cached.enableCache(0) }
+                expectError(ConfkitStatus.TOO_LARGE, "1048576") { cached.enableCache(Verifier.MAX_CACHE_TOKENS + 1) }
+                cached.enableCache(2)
+                expectError(ConfkitStatus.INVALID_ARGUMENT, "already on (2 tokens)") { cached.enableCache(8) }
+                val good = conf.ownerToken!!
+                val tampered = good.dropLast(2) + (if (good[good.length - 2] == 'A') "B" else "A") + good.last()
+                val expires = plain.verify(good, clock.now).expiresAt
+                val cases = listOf(
+                    Triple(good, clock.now, conf.id), Triple(good, clock.now, null), Triple(good, clock.now, other.id),
+                    Triple(good, expires + 60, conf.id), Triple(good, expires + 61, conf.id),
+                    Triple(other.ownerToken!!, clock.now, other.id), Triple(tampered, clock.now, conf.id)
+                )
+                fun outcome(v: Verifier, t: String, now: Long, id: String?): BatchResult = try {
+                    BatchResult(v.verify(t, now, id), ConfkitStatus.OK)
+                } catch (e: ConfkitException) {
+                    BatchResult(null, e.status)
+                }
+                for (round in 0 until 2) {
+                    for ((i, case) in cases.withIndex()) {
+                        val (t, now, id) = case
+                        assertEq(outcome(plain, t, now, id), outcome(cached, t, now, id), "round $round case $i")
+                    }
+                }
+                assertEq(ConfkitStatus.TOKEN_EXPIRED, outcome(cached, good, expires + 61, conf.id).status, "expired from the cache")
+                val batch = cached.verifyBatch(listOf(good, tampered, good), clock.now, conf.id)
+                assertEq(listOf(ConfkitStatus.OK, ConfkitStatus.TOKEN_INVALID, ConfkitStatus.OK), batch.map { it.status }, "batch")
+            }
+        }
+
         test("errors: token verification failures (expired, wrong conference, bad keys, too large)") {
             closing { c ->
                 val (clock, platform, conf, other) = twoRooms(c)
