@@ -833,27 +833,30 @@ impl H {
                 } else {
                     oracle!(claims.is_null(), "verify: written on failure");
                 }
-                // Again: with the verifier's cache on, from the cache; the
-                // verdict must not change.
-                let mut again = null_mut();
-                let st_again = unsafe {
-                    confkit_verifier_verify(
+                // A token's status on its own (its claims freed, no error).
+                let alone = |ptr: *const u8, len: usize| unsafe {
+                    let mut cl = null_mut();
+                    let st = confkit_verifier_verify(
                         v,
-                        t.ptr,
-                        t.len,
+                        ptr,
+                        len,
                         *now,
                         c.ptr,
                         c.len,
                         *leeway,
-                        &mut again,
+                        &mut cl,
                         null_mut(),
-                    )
+                    );
+                    confkit_claims_free(cl);
+                    st
                 };
+                // Again: with the verifier's cache on, from the cache; the
+                // verdict must not change.
+                let st_again = alone(t.ptr, t.len);
                 oracle!(
                     st_again == st,
                     "verify again: {st_again}, the first time {st}"
                 );
-                unsafe { confkit_claims_free(again) };
                 // The same token twice and a platform's token in one batch:
                 // each status must be the one verifying it alone gives.
                 let other = self
@@ -864,22 +867,7 @@ impl H {
                 let mut ptrs = vec![t.ptr, t.ptr];
                 let mut lens = vec![t.len, t.len];
                 if let Some(o) = &other {
-                    let mut cl = null_mut();
-                    let st = unsafe {
-                        confkit_verifier_verify(
-                            v,
-                            o.ptr,
-                            o.len,
-                            *now,
-                            c.ptr,
-                            c.len,
-                            *leeway,
-                            &mut cl,
-                            null_mut(),
-                        )
-                    };
-                    unsafe { confkit_claims_free(cl) };
-                    want.push(st);
+                    want.push(alone(o.ptr, o.len));
                     ptrs.push(o.ptr);
                     lens.push(o.len);
                 }

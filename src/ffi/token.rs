@@ -315,21 +315,21 @@ pub unsafe extern "C" fn confkit_verifier_verify_batch(
             .iter()
             .filter_map(|r| r.as_ref().ok().copied())
             .collect();
-        let mut verified: Box<dyn Iterator<Item = Result<Held, crate::token::TokenError>>> =
-            match v.cache.get() {
-                Some(cache) => Box::new(
-                    v.ring
-                        .verify_batch_cached(cache, &readable, &validation)
-                        .into_iter()
-                        .map(|r| r.map(Held::Shared)),
-                ),
-                None => Box::new(
-                    v.ring
-                        .verify_batch(&readable, &validation)
-                        .into_iter()
-                        .map(|r| r.map(Held::Owned)),
-                ),
-            };
+        let verified: Vec<Result<Held, crate::token::TokenError>> = match v.cache.get() {
+            Some(cache) => v
+                .ring
+                .verify_batch_cached(cache, &readable, &validation)
+                .into_iter()
+                .map(|r| r.map(Held::Shared))
+                .collect(),
+            None => v
+                .ring
+                .verify_batch(&readable, &validation)
+                .into_iter()
+                .map(|r| r.map(Held::Owned))
+                .collect(),
+        };
+        let mut verified = verified.into_iter();
         let outcomes: Vec<Result<Held, FfiError>> = read
             .into_iter()
             .map(|r| {
