@@ -193,6 +193,9 @@ class Verifier:
         ffi(lambda e: L.confkit_verifier_verify(self.h,t[0],C.c_size_t(t[1]),C.c_uint64(now),c[0],C.c_size_t(c[1]),C.c_uint64(leeway),C.byref(o),e))
         h=o; r=dict(sub=s(L.confkit_claims_subject(h)),conf=s(L.confkit_claims_conference_id(h)),iss=s(L.confkit_claims_issuer(h)),jti=s(L.confkit_claims_token_id(h)),perms=L.confkit_claims_permissions(h),iat=L.confkit_claims_issued_at(h),nbf=L.confkit_claims_not_before(h),exp=L.confkit_claims_expires_at(h))
         L.confkit_claims_free(h); return r
+    def enable_cache(self, capacity):
+        if capacity<0: raise CkErr(3,"negative")
+        ffi(lambda e: L.confkit_verifier_enable_cache(self.h,C.c_size_t(capacity),e))
 
 def throws(name, f):
     try: f()
@@ -346,6 +349,19 @@ def test_verify():
     throws("KEY_INVALID", lambda: Verifier(jwks='{"keys": [{"kty": "RSA", "kid": "r"}]}'))
     throws("KEY_INVALID", lambda: Platform(b"\0"*5,"k1"))
     throws("KEY_INVALID", lambda: Platform(None,""))
+
+def test_verifier_cache():
+    clock=Clock(START); p=Platform(seed(),"k1",clock); alice=p.open("alice")
+    info,tok=alice.create("cache",prot=True); id=info["id"]
+    v=Verifier(jwks=p.jwks()); MAX=1<<20
+    throws("INVALID_ARGUMENT", lambda: v.enable_cache(0))
+    throws("TOO_LARGE", lambda: v.enable_cache(MAX+1))
+    v.enable_cache(16)
+    throws("INVALID_ARGUMENT", lambda: v.enable_cache(16))
+    first=v.verify(tok,id,START); assert v.verify(tok,id,START)==first and first["sub"]=="alice", first
+    throws("TOKEN_WRONG_CONFERENCE", lambda: v.verify(tok,"00000000-0000-4000-8000-000000000000",START))
+    throws("TOKEN_EXPIRED", lambda: v.verify(tok,None,first["exp"]+61))
+    h,pl,sg=tok.split("."); throws("TOKEN_INVALID", lambda: v.verify(h+"."+pl+"."+sg[::-1],None,START))
 
 def test_errors():
     p=Platform(None,"k1"); alice=p.open("alice")

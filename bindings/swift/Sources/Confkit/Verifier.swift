@@ -46,6 +46,10 @@ public final class Verifier: @unchecked Sendable {
     /// The length of an Ed25519 public key.
     public static let publicKeyLength = 32
 
+    /// Most tokens `enableCache(capacity:)` takes
+    /// (`CONFKIT_MAX_VERIFIER_CACHE_TOKENS`).
+    public static let maxCacheTokens = 1 << 20
+
     let handle: OpaquePointer
 
     /// A verifier from a JWK set (JSON, as served at `/.well-known/jwks.json`
@@ -97,6 +101,24 @@ public final class Verifier: @unchecked Sendable {
 
     deinit {
         confkit_verifier_free(handle)
+    }
+
+    /// Turns on this verifier's cache of verified tokens, holding up to
+    /// `capacity` tokens (least recently used out). For a server that sees
+    /// the same tokens again (a reconnect, a listen after a join): a cached
+    /// token costs a lookup instead of a signature check, and its time and
+    /// conference are still checked on every call. Safe while other threads
+    /// verify. A phone, which checks each token once, leaves it off.
+    ///
+    /// - Throws: `.invalidArgument` for a capacity of 0 or a second call (the
+    ///   cache stays as it was), `.tooLarge` over `Verifier.maxCacheTokens`.
+    public func enableCache(capacity: Int) throws {
+        if capacity < 0 {
+            throw ConfkitError(status: .invalidArgument, message: "a cache capacity of \(capacity)")
+        }
+        try ffi { error in
+            confkit_verifier_enable_cache(handle, capacity, error)
+        }
     }
 
     /// Verifies a token.

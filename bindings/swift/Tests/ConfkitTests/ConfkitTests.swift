@@ -820,6 +820,32 @@ final class ConfkitTests: XCTestCase {
         assertThrows(.keyInvalid, try Platform(keyId: ""))
     }
 
+    func testVerifierCache() throws {
+        let clock = try ManualClock(now: start)
+        let platform = try Platform(seed: seed(), keyId: "k1", clock: clock)
+        let alice = try platform.openSession(externalId: "alice")
+        let created = try alice.createConference(alias: "cache", options: ConferenceOptions(isProtected: true))
+        let id = created.conference.id
+        let token = try XCTUnwrap(created.ownerToken)
+        XCTAssertEqual(Verifier.maxCacheTokens, Int(CONFKIT_MAX_VERIFIER_CACHE_TOKENS))
+
+        let verifier = try Verifier(jwks: platform.jwks())
+        assertThrows(.invalidArgument, try verifier.enableCache(capacity: 0))
+        assertThrows(.tooLarge, try verifier.enableCache(capacity: Verifier.maxCacheTokens + 1))
+        try verifier.enableCache(capacity: 16)
+        assertThrows(.invalidArgument, try verifier.enableCache(capacity: 16))
+
+        // A cached token answers the same claims, and its time and
+        // conference are still checked on every call.
+        let first = try verifier.verify(token: token, conferenceId: id, now: start)
+        XCTAssertEqual(try verifier.verify(token: token, conferenceId: id, now: start), first)
+        XCTAssertEqual(first.subject, "alice")
+        assertThrows(.tokenWrongConference, try verifier.verify(token: token, conferenceId: "00000000-0000-4000-8000-000000000000", now: start))
+        assertThrows(.tokenExpired, try verifier.verify(token: token, now: first.expiresAt + Verifier.defaultLeewaySeconds + 1))
+        let parts = token.split(separator: ".").map(String.init)
+        assertThrows(.tokenInvalid, try verifier.verify(token: parts[0] + "." + parts[1] + "." + String(parts[2].reversed()), now: start))
+    }
+
     // MARK: - Error mapping and names
 
     func testStatusesMatchTheHeader() {
