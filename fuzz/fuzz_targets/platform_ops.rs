@@ -10,11 +10,13 @@
 //!
 //! Two kinds of oracle. A reference model of the rules ([`predict`]) says,
 //! from the state just before each step (read from the platform), which
-//! steps must succeed and how the others must fail; it decides about eight in
-//! ten steps (kick, permission update, terminate, invite of a newcomer,
-//! entering without a token or with the user's newest valid one, decline,
-//! and the refusals of acting from outside), and leaves the moves of the
-//! lifecycle table and re-invitations to the second kind. That second kind
+//! steps must succeed and how the others must fail; it decides kick,
+//! permission update, terminate, invite of a newcomer, entering without a
+//! token or with the user's newest valid one, decline, media reports and
+//! leaves (the lifecycle table, written out again in [`lifecycle_model`],
+//! which also says the status a report, leave or decline reaches), and the
+//! refusals of acting from outside; it leaves re-invitations and entering
+//! with other tokens to the second kind. That second kind
 //! is what the rules say must hold whatever the rest of the state:
 //! - A refused step changes nothing (every conference, session snapshot,
 //!   queued events, retained revocations).
@@ -252,14 +254,15 @@ struct Before<'a> {
 /// update and terminate completely; invite when the target is new to the
 /// conference; join and listen whenever no token is involved, and with the
 /// user's newest token (given after their last leave, decline or kick, and
-/// valid now); decline of an invitation; and the refusals of a media report
-/// or a leave from a session not connected. Everything else (moves of the
-/// lifecycle table, re-invitations, aliases) is left to the one-way checks.
+/// valid now); decline, media reports and leaves, by the lifecycle table
+/// ([`lifecycle_model`]). Everything else (re-invitations, entering with
+/// other tokens, aliases) is left to the one-way checks.
 fn predict(
     kind: Kind,
     b: &Before<'_>,
     invite_perms: Option<PermissionSet>,
     token: Option<TokenFacts>,
+    event: LifecycleEvent,
 ) -> Option<Expect> {
     use PlatformError as P;
     let acting = |needs: Option<Permission>| -> Result<PermissionSet, Expect> {
@@ -377,8 +380,12 @@ fn predict(
                     None => Expect::Err("decline, not invited", |e| {
                         matches!(e, P::ParticipantNotFound(_))
                     }),
-                    Some(ParticipantStatus::Reserved) => Expect::Ok,
-                    Some(_) => return None,
+                    Some(from) => match lifecycle_model(from, LifecycleEvent::Decline) {
+                        Some(_) => Expect::Ok,
+                        None => {
+                            Expect::Err("decline, not RESERVED", |e| matches!(e, P::Transition(_)))
+                        }
+                    },
                 }
             }
         }
@@ -388,11 +395,44 @@ fn predict(
             } else if b.acting.is_none() {
                 Expect::Err("not connected", |e| matches!(e, P::NotInConference(_)))
             } else {
-                return None;
+                let from = b.me?;
+                match lifecycle_model(from, event) {
+                    Some(_) => Expect::Ok,
+                    None => Expect::Err("a move the lifecycle table lacks", |e| {
+                        matches!(e, P::Transition(_))
+                    }),
+                }
             }
         }
         Kind::Create | Kind::Reopen | Kind::Advance => return None,
     })
+}
+
+/// The participant lifecycle table (DESIGN "Participant lifecycle"), written
+/// out again here for the moves a session makes itself: where `event` takes
+/// a participant in `from`, or `None` where the table has no such move.
+fn lifecycle_model(from: ParticipantStatus, event: LifecycleEvent) -> Option<ParticipantStatus> {
+    use LifecycleEvent as E;
+    use ParticipantStatus as S;
+    match (from, event) {
+        (S::Connecting | S::Inactive, E::Connected) => Some(S::OnAir),
+        (S::OnAir, E::MediaTrouble) => Some(S::Warning),
+        (S::Warning, E::Recovered) => Some(S::OnAir),
+        (S::Connecting | S::OnAir | S::Warning | S::Inactive, E::Failure) => Some(S::Error),
+        (S::Connecting | S::OnAir | S::Warning | S::Inactive | S::Error, E::Leave) => Some(S::Left),
+        (S::Reserved, E::Decline) => Some(S::Decline),
+        _ => None,
+    }
+}
+
+/// The media report a step makes (`token % 4`).
+fn report_event(step: &Step) -> LifecycleEvent {
+    [
+        LifecycleEvent::Connected,
+        LifecycleEvent::MediaTrouble,
+        LifecycleEvent::Recovered,
+        LifecycleEvent::Failure,
+    ][usize::from(step.token) % 4]
 }
 
 /// What the model knows of a presented token.
@@ -522,6 +562,10 @@ fuzz_target!(|steps: Vec<Step>| {
             },
             invite_perms,
             facts,
+            match step.kind {
+                Kind::Leave => LifecycleEvent::Leave,
+                _ => report_event(&step),
+            },
         );
         let result: Result<(), confkit::PlatformError> = match step.kind {
             Kind::Join | Kind::Listen => {
@@ -581,17 +625,20 @@ fuzz_target!(|steps: Vec<Step>| {
                 r.map(|_| ())
             }
             Kind::Report => {
-                let ev = [
-                    LifecycleEvent::Connected,
-                    LifecycleEvent::MediaTrouble,
-                    LifecycleEvent::Recovered,
-                    LifecycleEvent::Failure,
-                ][usize::from(step.token) % 4];
-                let r = run.p.report(sid, conf, ev).map(|_| ());
-                if r.is_ok() {
+                let ev = report_event(&step);
+                let r = run.p.report(sid, conf, ev);
+                if let Ok(to) = &r {
                     oracle!(acting.is_some(), "{what}: reported without being connected");
+                    let want = me_before
+                        .as_ref()
+                        .and_then(|m| lifecycle_model(m.status, ev));
+                    oracle!(
+                        want == Some(*to),
+                        "{what}: {ev} moved {:?} to {to:?}, the lifecycle table says {want:?}",
+                        me_before.as_ref().map(|m| m.status)
+                    );
                 }
-                r
+                r.map(|_| ())
             }
             Kind::Leave | Kind::Decline => {
                 let r = if step.kind == Kind::Leave {
@@ -601,6 +648,20 @@ fuzz_target!(|steps: Vec<Step>| {
                 };
                 if r.is_ok() && !is_owner {
                     run.ended.insert((user.clone(), conf), run.step);
+                }
+                if r.is_ok() {
+                    let ev = if step.kind == Kind::Leave {
+                        LifecycleEvent::Leave
+                    } else {
+                        LifecycleEvent::Decline
+                    };
+                    let from = me_before.as_ref().map(|m| m.status);
+                    let want = from.and_then(|f| lifecycle_model(f, ev));
+                    let got = run.participant(conf, &user).map(|m| m.status);
+                    oracle!(
+                        got == want,
+                        "{what}: {ev} moved {from:?} to {got:?}, the lifecycle table says {want:?}"
+                    );
                 }
                 r
             }
