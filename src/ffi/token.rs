@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::ErrorCode;
 use crate::identity::ConferenceId;
-use crate::token::{Claims, KeyId, KeyRing, Validation, VerifiedTokens};
+use crate::token::{Claims, KeyId, KeyRing, TokenError, Validation, VerifiedTokens};
 
 use super::CONFKIT_STATUS_OK;
 
@@ -30,7 +30,51 @@ pub struct confkit_verifier {
     ring: KeyRing,
     /// Tokens whose signature verified, once `confkit_verifier_enable_cache`
     /// turned the cache on (set at most once).
-    cache: OnceLock<VerifiedTokens>,
+    cache: OnceLock<Box<dyn TokenCache>>,
+}
+
+/// A verifier's cache, reached through a trait object: only
+/// `confkit_verifier_enable_cache` names the cache's code, so a program that
+/// never turns a cache on does not link it (33 KB of a program that only
+/// verifies tokens, measured with `scripts/footprint.sh`).
+trait TokenCache: Send + Sync {
+    fn verify(
+        &self,
+        ring: &KeyRing,
+        token: &str,
+        validation: &Validation<'_>,
+    ) -> Result<Arc<Claims>, TokenError>;
+    fn verify_batch(
+        &self,
+        ring: &KeyRing,
+        tokens: &[&str],
+        validation: &Validation<'_>,
+    ) -> Vec<Result<Arc<Claims>, TokenError>>;
+    fn capacity(&self) -> usize;
+}
+
+impl TokenCache for VerifiedTokens {
+    fn verify(
+        &self,
+        ring: &KeyRing,
+        token: &str,
+        validation: &Validation<'_>,
+    ) -> Result<Arc<Claims>, TokenError> {
+        ring.verify_cached(self, token, validation)
+    }
+
+    fn verify_batch(
+        &self,
+        ring: &KeyRing,
+        tokens: &[&str],
+        validation: &Validation<'_>,
+    ) -> Vec<Result<Arc<Claims>, TokenError>> {
+        ring.verify_batch_cached(self, tokens, validation)
+    }
+
+    fn capacity(&self) -> usize {
+        VerifiedTokens::capacity(self)
+    }
 }
 
 impl confkit_verifier {
@@ -178,7 +222,7 @@ pub unsafe extern "C" fn confkit_verifier_verify(
         }
         .with_leeway(leeway_secs);
         let claims = match v.cache.get() {
-            Some(cache) => Held::Shared(v.ring.verify_cached(cache, token, &validation)?),
+            Some(cache) => Held::Shared(cache.verify(&v.ring, token, &validation)?),
             None => Held::Owned(v.ring.verify(token, &validation)?),
         };
         write_out(out, into_raw(confkit_claims::new(claims)));
@@ -220,8 +264,9 @@ pub unsafe extern "C" fn confkit_verifier_enable_cache(
                 ),
             ));
         }
-        v.cache.set(VerifiedTokens::new(capacity)).map_err(|_| {
-            let had = v.cache.get().map_or(0, VerifiedTokens::capacity);
+        let cache: Box<dyn TokenCache> = Box::new(VerifiedTokens::new(capacity));
+        v.cache.set(cache).map_err(|_| {
+            let had = v.cache.get().map_or(0, |c| c.capacity());
             FfiError::new(
                 ErrorCode::InvalidArgument,
                 format!("this verifier's cache is already on ({had} tokens)"),
@@ -315,10 +360,9 @@ pub unsafe extern "C" fn confkit_verifier_verify_batch(
             .iter()
             .filter_map(|r| r.as_ref().ok().copied())
             .collect();
-        let verified: Vec<Result<Held, crate::token::TokenError>> = match v.cache.get() {
-            Some(cache) => v
-                .ring
-                .verify_batch_cached(cache, &readable, &validation)
+        let verified: Vec<Result<Held, TokenError>> = match v.cache.get() {
+            Some(cache) => cache
+                .verify_batch(&v.ring, &readable, &validation)
                 .into_iter()
                 .map(|r| r.map(Held::Shared))
                 .collect(),
