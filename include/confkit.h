@@ -390,7 +390,8 @@ typedef struct confkit_event confkit_event;
 typedef struct confkit_invitation confkit_invitation;
 
 /**
- * A list of invitees being built for `confkit_conference_invite`.
+ * A list of invitees being built for `confkit_conference_invite` or
+ * `confkit_client_invite`.
  * Thread-safe like every confkit object: adds from several threads are serialized.
  */
 typedef struct confkit_invite_list confkit_invite_list;
@@ -1141,26 +1142,35 @@ uint32_t confkit_invitation_permissions(const struct confkit_invitation *i);
 void confkit_invitation_free(struct confkit_invitation *i);
 
 /**
- * Answers one wire request from the session's device: `reply_out` receives
- * the reply's bytes (free with `confkit_buffer_free`). Every problem with
- * the request is an error reply, not a status: the status is OK unless an
- * argument is unusable (NULL, over `CONFKIT_MAX_MESSAGE_BYTES`).
+ * Creates a manual clock showing `now` (seconds since the Unix epoch).
  */
-confkit_status confkit_session_handle_message(const struct confkit_session *session,
-                                              const uint8_t *message,
-                                              size_t message_len,
-                                              struct confkit_buffer *reply_out,
-                                              struct confkit_error **error_out);
+confkit_status confkit_clock_new(uint64_t now,
+                                 struct confkit_clock **clock_out,
+                                 struct confkit_error **error_out);
 
 /**
- * Takes the session's next event as a wire message for its device. On OK,
- * `message_out` holds it, or is empty (NULL data, length 0) when the queue
- * is empty. Events handed out this way stay available to the device's
- * resync for the platform's retention window.
+ * Sets the clock's time.
  */
-confkit_status confkit_session_next_message(const struct confkit_session *session,
-                                            struct confkit_buffer *message_out,
-                                            struct confkit_error **error_out);
+confkit_status confkit_clock_set(const struct confkit_clock *clock,
+                                 uint64_t now,
+                                 struct confkit_error **error_out);
+
+/**
+ * Moves the clock forward by `secs`.
+ */
+confkit_status confkit_clock_advance(const struct confkit_clock *clock,
+                                     uint64_t secs,
+                                     struct confkit_error **error_out);
+
+/**
+ * The clock's time; 0 for NULL.
+ */
+uint64_t confkit_clock_now(const struct confkit_clock *clock);
+
+/**
+ * Frees a clock. Platforms using it keep their own reference. NULL is accepted.
+ */
+void confkit_clock_free(struct confkit_clock *clock);
 
 /**
  * Creates a conference owned by the session's user (`options` NULL: an
@@ -1320,29 +1330,6 @@ confkit_status confkit_conference_update_permissions(const struct confkit_sessio
                                                      struct confkit_error **error_out);
 
 /**
- * Creates an empty invitee list. Free with `confkit_invite_list_free`.
- */
-confkit_status confkit_invite_list_new(struct confkit_invite_list **list_out,
-                                       struct confkit_error **error_out);
-
-/**
- * Adds an invitee. `has_permissions` false gives the default invitee set
- * (`CONFKIT_PERMISSIONS_DEFAULT`); otherwise `permissions` are the bits to
- * grant. Bits above bit 11 fail with `CONFKIT_STATUS_UNKNOWN_PERMISSION`.
- */
-confkit_status confkit_invite_list_add(struct confkit_invite_list *list,
-                                       const uint8_t *external_id,
-                                       size_t external_id_len,
-                                       bool has_permissions,
-                                       uint32_t permissions,
-                                       struct confkit_error **error_out);
-
-/**
- * Frees an invitee list. NULL is accepted.
- */
-void confkit_invite_list_free(struct confkit_invite_list *list);
-
-/**
  * Invites everyone in `list` on behalf of the session's user, who must be in
  * the conference as a user (and, when it is protected, hold INVITE) and grant
  * nothing they lack unless they are the owner or hold UPDATE_PERMISSIONS. All
@@ -1418,37 +1405,6 @@ confkit_status confkit_participant_status_from_name(const uint8_t *name,
                                                     size_t name_len,
                                                     int32_t *status_out,
                                                     struct confkit_error **error_out);
-
-/**
- * Creates a manual clock showing `now` (seconds since the Unix epoch).
- */
-confkit_status confkit_clock_new(uint64_t now,
-                                 struct confkit_clock **clock_out,
-                                 struct confkit_error **error_out);
-
-/**
- * Sets the clock's time.
- */
-confkit_status confkit_clock_set(const struct confkit_clock *clock,
-                                 uint64_t now,
-                                 struct confkit_error **error_out);
-
-/**
- * Moves the clock forward by `secs`.
- */
-confkit_status confkit_clock_advance(const struct confkit_clock *clock,
-                                     uint64_t secs,
-                                     struct confkit_error **error_out);
-
-/**
- * The clock's time; 0 for NULL.
- */
-uint64_t confkit_clock_now(const struct confkit_clock *clock);
-
-/**
- * Frees a clock. Platforms using it keep their own reference. NULL is accepted.
- */
-void confkit_clock_free(struct confkit_clock *clock);
 
 /**
  * Creates a platform on the system clock with default settings.
@@ -1543,6 +1499,29 @@ confkit_status confkit_platform_jwks(const struct confkit_platform *platform,
 confkit_status confkit_platform_expire_conferences(const struct confkit_platform *platform,
                                                    size_t *count_out,
                                                    struct confkit_error **error_out);
+
+/**
+ * Creates an empty invitee list. Free with `confkit_invite_list_free`.
+ */
+confkit_status confkit_invite_list_new(struct confkit_invite_list **list_out,
+                                       struct confkit_error **error_out);
+
+/**
+ * Adds an invitee. `has_permissions` false gives the default invitee set
+ * (`CONFKIT_PERMISSIONS_DEFAULT`); otherwise `permissions` are the bits to
+ * grant. Bits above bit 11 fail with `CONFKIT_STATUS_UNKNOWN_PERMISSION`.
+ */
+confkit_status confkit_invite_list_add(struct confkit_invite_list *list,
+                                       const uint8_t *external_id,
+                                       size_t external_id_len,
+                                       bool has_permissions,
+                                       uint32_t permissions,
+                                       struct confkit_error **error_out);
+
+/**
+ * Frees an invitee list. NULL is accepted.
+ */
+void confkit_invite_list_free(struct confkit_invite_list *list);
 
 /**
  * Opens a session for a user: external ID (required), display name (may be
@@ -1683,6 +1662,28 @@ uint64_t confkit_event_first_available_sequence(const struct confkit_event *even
  * Frees an event. NULL is accepted.
  */
 void confkit_event_free(struct confkit_event *event);
+
+/**
+ * Answers one wire request from the session's device: `reply_out` receives
+ * the reply's bytes (free with `confkit_buffer_free`). Every problem with
+ * the request is an error reply, not a status: the status is OK unless an
+ * argument is unusable (NULL, over `CONFKIT_MAX_MESSAGE_BYTES`).
+ */
+confkit_status confkit_session_handle_message(const struct confkit_session *session,
+                                              const uint8_t *message,
+                                              size_t message_len,
+                                              struct confkit_buffer *reply_out,
+                                              struct confkit_error **error_out);
+
+/**
+ * Takes the session's next event as a wire message for its device. On OK,
+ * `message_out` holds it, or is empty (NULL data, length 0) when the queue
+ * is empty. Events handed out this way stay available to the device's
+ * resync for the platform's retention window.
+ */
+confkit_status confkit_session_next_message(const struct confkit_session *session,
+                                            struct confkit_buffer *message_out,
+                                            struct confkit_error **error_out);
 
 /**
  * A verifier from a JWK set (JSON text, as served at

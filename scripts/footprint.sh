@@ -6,17 +6,12 @@
 #                                      # build, check the verify-only programs
 #
 # The sizes (x86_64; README "Library sizes"):
-# - libconfkit.so, stripped;
+# - libconfkit.so, stripped, and the device library's (built without the
+#   authority, `--no-default-features`, as phones ship it);
 # - scripts/footprint/verify_only.c built twice (verify_key: a verifier from
 #   one public key; verify_jwks: from a JWK set), linked with the static
 #   library, -ffunction-sections -fdata-sections -Wl,--gc-sections, stripped,
-#   minus an empty program built the same way;
-# - the device half's whole C surface: a generated program that takes the
-#   address of every export a phone app calls (the client, its views,
-#   updates and invitations, the verifier, clocks, invitee lists, errors and
-#   names; not the platform, its sessions, conferences or REST), linked the
-#   same way: about what a device-only libconfkit.so would be, if the
-#   authority were behind a cargo feature (it is not yet).
+#   minus an empty program built the same way.
 #
 # --check links both programs with target/debug/libconfkit.a (or
 # CONFKIT_FOOTPRINT_LIB), runs them on the token in scripts/footprint/
@@ -86,27 +81,14 @@ strip "$OUT/libconfkit.so"
 size() { stat -c %s "$1"; }
 echo "profile $PROFILE ($(uname -m))"
 echo "libconfkit.so stripped: $(size "$OUT/libconfkit.so") bytes"
+DEVICE_TARGET=${CARGO_TARGET_DIR:-target}/device-only
+cargo build --quiet --profile "$PROFILE" --lib --no-default-features --target-dir "$DEVICE_TARGET"
+cp "$DEVICE_TARGET/$PROFILE/libconfkit.so" "$OUT/libconfkit-device.so"
+strip "$OUT/libconfkit-device.so"
+echo "libconfkit.so of the device library (no authority) stripped: $(size "$OUT/libconfkit-device.so") bytes"
 for prog in verify_key verify_jwks; do
   build "$TARGET/libconfkit.a" "$prog"
   strip "$OUT/$prog"
   echo "$prog adds: $(($(size "$OUT/$prog") - $(size "$OUT/empty"))) bytes"
 done
 
-device_exports() {
-  grep -ho 'extern "C" fn confkit_[a-z0-9_]*' src/ffi/client.rs src/ffi/token.rs src/ffi/names.rs src/ffi/mod.rs |
-    sed 's/.*fn //' | grep -v '^confkit_session_'
-  grep -ho 'extern "C" fn confkit_\(clock\|invite_list\)_[a-z0-9_]*' src/ffi/platform.rs src/ffi/conference.rs |
-    sed 's/.*fn //'
-}
-{
-  echo '#include "confkit.h"'
-  echo 'typedef void (*confkit_fn)(void);'
-  echo 'confkit_fn volatile keep[] = {'
-  device_exports | sort -u | sed 's/.*/  (confkit_fn)\&&,/'
-  echo '};'
-  echo 'int main(int argc, char **argv) { (void)argv; return keep[argc % 2] != 0 ? 0 : 1; }'
-} > "$OUT/device_half.c"
-"$CC" "${LINK[@]}" "$OUT/device_half.c" "$TARGET/libconfkit.a" "${LIBS[@]}" -o "$OUT/device_half"
-authority=$(nm -C "$OUT/device_half" | grep -c 'confkit::platform::\|confkit::rest::\|confkit::wire::server::' || true)
-strip "$OUT/device_half"
-echo "device_half ($(device_exports | sort -u | wc -l) exports; $authority symbols of the platform, REST or wire server) adds: $(($(size "$OUT/device_half") - $(size "$OUT/empty"))) bytes"

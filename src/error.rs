@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "authority")]
 use crate::platform::PlatformError;
 use crate::token::TokenError;
 
@@ -43,6 +44,7 @@ impl ErrorBody {
     }
 }
 
+#[cfg(feature = "authority")]
 impl From<&PlatformError> for ErrorBody {
     /// The body of a refused operation, the same for every adapter: its
     /// stable code, that code's name, and the error's message.
@@ -208,6 +210,7 @@ impl TokenError {
     }
 }
 
+#[cfg(feature = "authority")]
 impl PlatformError {
     /// The stable code (also the REST and wire `error_code` and the C status).
     #[must_use]

@@ -52,6 +52,7 @@ impl<K: Hash + Eq + Ord + Clone, V> Expiring<K, V> {
         self.map.contains_key(key)
     }
 
+    #[cfg(feature = "authority")]
     /// The value and deadline kept for `key`.
     pub fn entry<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<(&V, u64)>
     where
@@ -60,11 +61,13 @@ impl<K: Hash + Eq + Ord + Clone, V> Expiring<K, V> {
         self.map.get(key).map(|(v, at)| (v, *at))
     }
 
+    #[cfg(feature = "authority")]
     /// Every entry with its deadline.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V, u64)> {
         self.map.iter().map(|(k, (v, at))| (k, v, *at))
     }
 
+    #[cfg(feature = "authority")]
     /// Forgets `key` now, whatever its deadline.
     pub fn remove(&mut self, key: &K) -> Option<(V, u64)> {
         let (v, at) = self.map.remove(key)?;

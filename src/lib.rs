@@ -48,14 +48,18 @@ pub mod clock;
 pub mod error;
 pub mod event;
 mod expiring;
+#[cfg(feature = "authority")]
 pub mod platform;
+#[cfg(feature = "authority")]
 pub mod rest;
 pub mod snapshot;
+#[cfg(feature = "authority")]
 pub mod store;
 pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ErrorCode;
 pub use event::{Event, EventKind};
+#[cfg(feature = "authority")]
 pub use platform::{Platform, PlatformError, SessionId};
 pub mod ffi;

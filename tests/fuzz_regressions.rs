@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use common::*;
 use confkit::client::Client;
-use confkit::ffi::client::confkit_session_handle_message;
 use confkit::ffi::platform::{confkit_platform_free, confkit_platform_new};
-use confkit::ffi::session::{confkit_session_free, confkit_session_open};
+use confkit::ffi::session::{
+    confkit_session_free, confkit_session_handle_message, confkit_session_open,
+};
 use confkit::ffi::{
     confkit_buffer, confkit_buffer_free, confkit_error, confkit_error_code, confkit_error_free,
     confkit_live_objects, CONFKIT_STATUS_OK, CONFKIT_STATUS_TOO_LARGE,

@@ -62,6 +62,9 @@ step "Kotlin binding tests"
 bash bindings/kotlin/run-tests.sh
 python3 bindings/kotlin/scripts/check_readme.py
 
+step "the device library (no authority): lint-clean, no authority exported, the flow replayed from C and Kotlin"
+bash scripts/device-only.sh
+
 step "fuzz: every target for ${CONFKIT_FUZZ_SECONDS:-25}s from its corpus (cargo-fuzz, ASan, leaks, 1 s timeout)"
 bash fuzz/run-ci.sh
 

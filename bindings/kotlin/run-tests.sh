@@ -4,6 +4,9 @@
 # $CARGO_TARGET_DIR/debug/libconfkit.so (default target/debug/).
 #
 #   bindings/kotlin/run-tests.sh [test-name-filter]
+#   bindings/kotlin/run-tests.sh --device-only   # against a device library
+#       (cargo build --no-default-features: no authority), in
+#       $CARGO_TARGET_DIR/device-only/debug
 #
 # Needs: cargo, a JDK, kotlinc and JNA (Debian: apt-get install kotlin libjna-java).
 # Without kotlinc the tests are SKIPPED loudly and the script exits 0, unless
@@ -53,14 +56,23 @@ if [ -z "${KOTLIN_STDLIB:-}" ]; then
 fi
 [ -n "${KOTLIN_STDLIB:-}" ] && [ -f "$KOTLIN_STDLIB" ] || skip "kotlin-stdlib.jar was not found (set KOTLIN_STDLIB)"
 
-echo "==> cargo build --features sqlite (debug) in $ROOT"
-(cd "$ROOT" && cargo build --lib --features sqlite)
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET_DIR" in
     /*) ;;
     *) TARGET_DIR="$ROOT/$TARGET_DIR" ;;
 esac
-LIB_DIR="$TARGET_DIR/debug"
+DEVICE_ONLY=false
+if [ "${1:-}" = "--device-only" ]; then
+    DEVICE_ONLY=true
+    shift
+    echo "==> cargo build --no-default-features (debug, the device half only) in $ROOT"
+    (cd "$ROOT" && cargo build --lib --no-default-features --target-dir "$TARGET_DIR/device-only")
+    LIB_DIR="$TARGET_DIR/device-only/debug"
+else
+    echo "==> cargo build --features sqlite (debug) in $ROOT"
+    (cd "$ROOT" && cargo build --lib --features sqlite)
+    LIB_DIR="$TARGET_DIR/debug"
+fi
 [ -f "$LIB_DIR/libconfkit.so" ] || [ -f "$LIB_DIR/libconfkit.dylib" ] || {
     echo "error: no libconfkit shared library in $LIB_DIR" >&2
     exit 1
@@ -100,4 +112,5 @@ RUST_BACKTRACE=0 java -Xss4m -Djna.nosys=true \
     -Dconfkit.header="$ROOT/include/confkit.h" \
     -Dconfkit.flow="$ROOT/tests/fixtures/wire/flows/bob.flow" \
     -Dconfkit.test.timeout="${CONFKIT_TEST_TIMEOUT:-300}" \
+    -Dconfkit.device.only="$DEVICE_ONLY" \
     io.confkit.TestMainKt "$@"

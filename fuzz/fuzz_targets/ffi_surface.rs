@@ -29,9 +29,11 @@ use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 
 use confkit::ffi::client::*;
+use confkit::ffi::clock::*;
 use confkit::ffi::conference::*;
 use confkit::ffi::names::*;
 use confkit::ffi::platform::*;
+use confkit::ffi::requests::*;
 use confkit::ffi::session::*;
 use confkit::ffi::token::*;
 use confkit::ffi::*;

@@ -11,9 +11,8 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
-use super::conference::{conf_id, ext_id};
-use super::platform::confkit_clock;
-use super::session::confkit_session;
+use super::clock::confkit_clock;
+use super::requests::{conf_id, ext_id};
 use super::token::confkit_verifier;
 use super::{
     arg_bytes, arg_opt_str, arg_out, arg_ref, arg_str, buffer_from, c_string, confkit_buffer,
@@ -154,7 +153,7 @@ pub unsafe extern "C" fn confkit_client_create(
     client: *const confkit_client,
     alias: *const u8,
     alias_len: usize,
-    options: *const super::conference::confkit_conference_options,
+    options: *const super::requests::confkit_conference_options,
     message_out: *mut confkit_buffer,
     request_out: *mut u64,
     error_out: *mut *mut confkit_error,
@@ -404,7 +403,7 @@ pub unsafe extern "C" fn confkit_client_invite(
     client: *const confkit_client,
     conference_id: *const u8,
     conference_id_len: usize,
-    invitees: *const super::conference::confkit_invite_list,
+    invitees: *const super::requests::confkit_invite_list,
     message_out: *mut confkit_buffer,
     request_out: *mut u64,
     error_out: *mut *mut confkit_error,
@@ -415,9 +414,9 @@ pub unsafe extern "C" fn confkit_client_invite(
         let invitees = list
             .invitees()
             .into_iter()
-            .map(|i| WireInvitee {
-                external_id: i.external_id,
-                permissions: i.permissions,
+            .map(|(external_id, permissions)| WireInvitee {
+                external_id,
+                permissions,
             })
             .collect();
         // SAFETY: forwarded from the caller.
@@ -1394,66 +1393,6 @@ pub unsafe extern "C" fn confkit_invitation_permissions(i: *const confkit_invita
 pub unsafe extern "C" fn confkit_invitation_free(i: *mut confkit_invitation) {
     // SAFETY: the caller passes NULL or an invitation from confkit, once.
     guard_or((), || unsafe { free_raw(i) })
-}
-
-// ---------------------------------------------------------------------------
-// The server side of the wire
-// ---------------------------------------------------------------------------
-
-/// Answers one wire request from the session's device: `reply_out` receives
-/// the reply's bytes (free with `confkit_buffer_free`). Every problem with
-/// the request is an error reply, not a status: the status is OK unless an
-/// argument is unusable (NULL, over `CONFKIT_MAX_MESSAGE_BYTES`).
-#[no_mangle]
-pub unsafe extern "C" fn confkit_session_handle_message(
-    session: *const confkit_session,
-    message: *const u8,
-    message_len: usize,
-    reply_out: *mut confkit_buffer,
-    error_out: *mut *mut confkit_error,
-) -> confkit_status {
-    guard(error_out, || {
-        // SAFETY: the caller passes NULL or a live session and a readable byte range.
-        let (s, bytes) = unsafe {
-            (
-                arg_ref(session, "session")?,
-                arg_bytes(message, message_len, "message")?,
-            )
-        };
-        let out = arg_out(reply_out, "reply_out")?;
-        if message_len > MAX_MESSAGE_BYTES {
-            return Err(FfiError::new(
-                ErrorCode::TooLarge,
-                format!("message is {message_len} bytes, more than {MAX_MESSAGE_BYTES}"),
-            ));
-        }
-        write_out(out, buffer_from(s.platform.handle_message(s.id, bytes)));
-        Ok(())
-    })
-}
-
-/// Takes the session's next event as a wire message for its device. On OK,
-/// `message_out` holds it, or is empty (NULL data, length 0) when the queue
-/// is empty. Events handed out this way stay available to the device's
-/// resync for the platform's retention window.
-#[no_mangle]
-pub unsafe extern "C" fn confkit_session_next_message(
-    session: *const confkit_session,
-    message_out: *mut confkit_buffer,
-    error_out: *mut *mut confkit_error,
-) -> confkit_status {
-    guard(error_out, || {
-        // SAFETY: the caller passes NULL or a live session.
-        let s = unsafe { arg_ref(session, "session") }?;
-        let out = arg_out(message_out, "message_out")?;
-        let bytes = s
-            .platform
-            .poll_event(s.id)?
-            .map(|e| crate::wire::message::event_message(&e))
-            .unwrap_or_default();
-        write_out(out, buffer_from(bytes));
-        Ok(())
-    })
 }
 
 #[cfg(test)]

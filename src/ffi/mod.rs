@@ -21,9 +21,14 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod client;
+pub mod clock;
+#[cfg(feature = "authority")]
 pub mod conference;
 pub mod names;
+#[cfg(feature = "authority")]
 pub mod platform;
+pub mod requests;
+#[cfg(feature = "authority")]
 pub mod session;
 pub mod token;
 
@@ -161,14 +166,18 @@ macro_rules! from_error {
     )*};
 }
 
+#[cfg(feature = "authority")]
 from_error! {
     crate::platform::PlatformError => |e| e.code(),
+    crate::store::StoreError => |_e| ErrorCode::StoreUnavailable,
+}
+
+from_error! {
     crate::token::TokenError => |e| e.code(),
     crate::token::KeyError => |_e| ErrorCode::KeyInvalid,
     crate::identity::IdentityError => |_e| ErrorCode::InvalidArgument,
     crate::permissions::UnknownPermission => |_e| ErrorCode::UnknownPermission,
     crate::lifecycle::UnknownStatus => |_e| ErrorCode::InvalidArgument,
-    crate::store::StoreError => |_e| ErrorCode::StoreUnavailable,
 }
 
 pub(crate) type FfiResult<T = ()> = Result<T, FfiError>;

@@ -24,8 +24,9 @@ fn table() -> &'static [(&'static str, CString)] {
             .map(|c| c.name())
             .chain(Permission::ALL.iter().map(|p| p.name()))
             .chain(ParticipantStatus::ALL.iter().map(|s| s.name()))
-            .chain(super::session::EVENT_TYPE_NAMES.iter().copied())
             .chain(["UNKNOWN", "USER", "LISTENER"]);
+        #[cfg(feature = "authority")]
+        let names = names.chain(super::session::EVENT_TYPE_NAMES.iter().copied());
         names.map(|n| (n, super::c_string(n))).collect()
     })
 }

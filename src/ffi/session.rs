@@ -6,12 +6,15 @@ use std::sync::Arc;
 
 use super::platform::confkit_platform;
 use super::{
-    arg_opt_str, arg_out, arg_ref, arg_str, c_string, confkit_error, confkit_status, free_raw,
-    guard, guard_or, into_raw, names::static_c_str, owned_c_string, write_out,
+    arg_bytes, arg_opt_str, arg_out, arg_ref, arg_str, buffer_from, c_string, confkit_buffer,
+    confkit_error, confkit_status, free_raw, guard, guard_or, into_raw, names::static_c_str,
+    owned_c_string, write_out, FfiError,
 };
+use crate::error::ErrorCode;
 use crate::event::{Event, EventKind};
 use crate::identity::{ExternalId, ParticipantInfo};
 use crate::platform::{Listener, Platform, SessionId};
+use crate::wire::MAX_MESSAGE_BYTES;
 
 /// A user's session on a platform. Open with `confkit_session_open`; close
 /// with `confkit_session_close` (optional) and free with `confkit_session_free`.
@@ -491,4 +494,64 @@ pub unsafe extern "C" fn confkit_event_first_available_sequence(
 pub unsafe extern "C" fn confkit_event_free(event: *mut confkit_event) {
     // SAFETY: the caller passes NULL or an event from confkit, once.
     guard_or((), || unsafe { free_raw(event) })
+}
+
+// ---------------------------------------------------------------------------
+// The server side of the wire
+// ---------------------------------------------------------------------------
+
+/// Answers one wire request from the session's device: `reply_out` receives
+/// the reply's bytes (free with `confkit_buffer_free`). Every problem with
+/// the request is an error reply, not a status: the status is OK unless an
+/// argument is unusable (NULL, over `CONFKIT_MAX_MESSAGE_BYTES`).
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_handle_message(
+    session: *const confkit_session,
+    message: *const u8,
+    message_len: usize,
+    reply_out: *mut confkit_buffer,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live session and a readable byte range.
+        let (s, bytes) = unsafe {
+            (
+                arg_ref(session, "session")?,
+                arg_bytes(message, message_len, "message")?,
+            )
+        };
+        let out = arg_out(reply_out, "reply_out")?;
+        if message_len > MAX_MESSAGE_BYTES {
+            return Err(FfiError::new(
+                ErrorCode::TooLarge,
+                format!("message is {message_len} bytes, more than {MAX_MESSAGE_BYTES}"),
+            ));
+        }
+        write_out(out, buffer_from(s.platform.handle_message(s.id, bytes)));
+        Ok(())
+    })
+}
+
+/// Takes the session's next event as a wire message for its device. On OK,
+/// `message_out` holds it, or is empty (NULL data, length 0) when the queue
+/// is empty. Events handed out this way stay available to the device's
+/// resync for the platform's retention window.
+#[no_mangle]
+pub unsafe extern "C" fn confkit_session_next_message(
+    session: *const confkit_session,
+    message_out: *mut confkit_buffer,
+    error_out: *mut *mut confkit_error,
+) -> confkit_status {
+    guard(error_out, || {
+        // SAFETY: the caller passes NULL or a live session.
+        let s = unsafe { arg_ref(session, "session") }?;
+        let out = arg_out(message_out, "message_out")?;
+        let bytes = s
+            .platform
+            .poll_event(s.id)?
+            .map(|e| crate::wire::message::event_message(&e))
+            .unwrap_or_default();
+        write_out(out, buffer_from(bytes));
+        Ok(())
+    })
 }

@@ -76,12 +76,14 @@ impl RevocationList {
         self.version
     }
 
+    #[cfg(feature = "authority")]
     /// The deadline kept for a revoked token id (the platform's undo and
     /// store use it).
     pub(crate) fn token_deadline(&self, token_id: &str) -> Option<u64> {
         self.token_ids.entry(token_id).map(|(_, at)| at)
     }
 
+    #[cfg(feature = "authority")]
     /// Puts a token id's revocation back as it was (`None`: not revoked).
     pub(crate) fn restore_token(&mut self, token_id: Arc<str>, deadline: Option<u64>) {
         self.token_ids.remove(&token_id);
@@ -91,6 +93,7 @@ impl RevocationList {
         self.version = next_version();
     }
 
+    #[cfg(feature = "authority")]
     /// A kick's (revoked before, deadline), if kept.
     pub(crate) fn subject_entry(
         &self,
@@ -101,6 +104,7 @@ impl RevocationList {
         self.subjects.entry(key).map(|(before, at)| (*before, at))
     }
 
+    #[cfg(feature = "authority")]
     /// Puts a kick's revocation back as it was (`None`: none).
     pub(crate) fn restore_subject(
         &mut self,
@@ -116,11 +120,13 @@ impl RevocationList {
         self.version = next_version();
     }
 
+    #[cfg(feature = "authority")]
     /// Every revoked token id with its deadline (what a store keeps).
     pub(crate) fn token_entries(&self) -> impl Iterator<Item = (Arc<str>, u64)> + '_ {
         self.token_ids.iter().map(|(k, _, at)| (Arc::clone(k), at))
     }
 
+    #[cfg(feature = "authority")]
     /// Every kick as ((conference, subject), (revoked before, deadline)).
     pub(crate) fn subject_entries(
         &self,

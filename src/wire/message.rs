@@ -754,6 +754,7 @@ pub fn reply_error(id: Option<&RequestId>, error: &ErrorBody) -> Vec<u8> {
     }))
 }
 
+#[cfg(feature = "authority")]
 /// An event as it appears inside a message: `{sequence, conferenceId, event}`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -764,6 +765,7 @@ pub(crate) struct EventBody<'a> {
     event: &'a EventKind,
 }
 
+#[cfg(feature = "authority")]
 impl<'a> EventBody<'a> {
     pub(crate) fn of(e: &'a Event) -> Self {
         EventBody {

@@ -16,6 +16,7 @@
 
 mod event_in;
 pub mod message;
+#[cfg(feature = "authority")]
 pub mod server;
 
 use crate::error::ErrorCode;

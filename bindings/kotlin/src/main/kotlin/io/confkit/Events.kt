@@ -274,7 +274,7 @@ sealed class Event {
 
         /** Copies a native event into a Kotlin value (the caller frees it). */
         fun fromNative(e: Pointer): Event {
-            val n = N
+            val n = NA
             return fromRaw(
                 Raw(
                     kind = n.confkit_event_kind(e),

@@ -91,9 +91,11 @@ interface ReleaseCallback : Callback {
 }
 
 /**
- * Every function of include/confkit.h, registered by [Loader] with
- * `Native.register`. Never touch this object directly: go through [N], which
- * loads the library and checks its ABI version first.
+ * The functions of include/confkit.h that every build of the library has
+ * (the device half: client, verifier, clocks, invitee lists, errors, names),
+ * registered by [Loader] with `Native.register`. Never touch this object
+ * directly: go through [N], which loads the library and checks its ABI
+ * version first. The authority's functions are in [ConfkitAuthorityNative].
  */
 @Suppress("FunctionName", "LongParameterList")
 object ConfkitNative {
@@ -109,67 +111,12 @@ object ConfkitNative {
     external fun confkit_test_panic(errorOut: PointerByReference?): Int
 
     // ----- conferences -----
-    external fun confkit_conference_create(
-        session: Pointer, alias: ByteArray?, aliasLen: SizeT, options: ConferenceOptionsStruct?,
-        infoOut: PointerByReference, ownerTokenOut: Pointer?, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_fetch(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, alias: ByteArray?, aliasLen: SizeT,
-        infoOut: PointerByReference, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_info_id(info: Pointer?): Pointer?
-    external fun confkit_conference_info_alias(info: Pointer?): Pointer?
-    external fun confkit_conference_info_owner(info: Pointer?): Pointer?
-    external fun confkit_conference_info_is_new(info: Pointer?): Byte
-    external fun confkit_conference_info_is_protected(info: Pointer?): Byte
-    external fun confkit_conference_info_participant_count(info: Pointer?): SizeT
-    external fun confkit_conference_info_present_count(info: Pointer?): SizeT
-    external fun confkit_conference_info_free(info: Pointer?)
-    external fun confkit_conference_join(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, token: ByteArray?, tokenLen: SizeT,
-        permissionsOut: IntArray?, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_listen(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, token: ByteArray?, tokenLen: SizeT,
-        permissionsOut: IntArray?, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_report(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, report: Int,
-        statusOut: IntArray?, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_leave(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_decline(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_terminate(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_kick(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, externalId: ByteArray?,
-        externalIdLen: SizeT, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_conference_update_permissions(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, externalId: ByteArray?,
-        externalIdLen: SizeT, permissions: Int, errorOut: PointerByReference?
-    ): Int
     external fun confkit_invite_list_new(listOut: PointerByReference, errorOut: PointerByReference?): Int
     external fun confkit_invite_list_add(
         list: Pointer, externalId: ByteArray?, externalIdLen: SizeT, hasPermissions: Byte, permissions: Int,
         errorOut: PointerByReference?
     ): Int
     external fun confkit_invite_list_free(list: Pointer?)
-    external fun confkit_conference_invite(
-        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, list: Pointer,
-        resultsOut: PointerByReference, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_invite_results_len(results: Pointer?): SizeT
-    external fun confkit_invite_results_external_id(results: Pointer?, index: SizeT): Pointer?
-    external fun confkit_invite_results_delivery(results: Pointer?, index: SizeT): Int
-    external fun confkit_invite_results_sessions(results: Pointer?, index: SizeT): SizeT
-    external fun confkit_invite_results_permissions(results: Pointer?, index: SizeT): Int
-    external fun confkit_invite_results_free(results: Pointer?)
 
     // ----- names -----
     external fun confkit_permission_name(bit: Int): Pointer?
@@ -187,61 +134,6 @@ object ConfkitNative {
     external fun confkit_clock_advance(clock: Pointer, secs: Long, errorOut: PointerByReference?): Int
     external fun confkit_clock_now(clock: Pointer?): Long
     external fun confkit_clock_free(clock: Pointer?)
-    external fun confkit_platform_new(
-        signingSeed: ByteArray?, keyId: ByteArray?, keyIdLen: SizeT, platformOut: PointerByReference,
-        errorOut: PointerByReference?
-    ): Int
-    external fun confkit_platform_new_with(
-        signingSeed: ByteArray?, keyId: ByteArray?, keyIdLen: SizeT, clock: Pointer?,
-        options: PlatformOptionsStruct?, platformOut: PointerByReference, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_platform_open(
-        path: ByteArray?, pathLen: SizeT, signingSeed: ByteArray?, keyId: ByteArray?, keyIdLen: SizeT,
-        clock: Pointer?, options: PlatformOptionsStruct?, platformOut: PointerByReference, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_platform_free(platform: Pointer?)
-    external fun confkit_platform_handle_rest(
-        platform: Pointer, method: ByteArray?, methodLen: SizeT, path: ByteArray?, pathLen: SizeT,
-        body: ByteArray?, bodyLen: SizeT, httpStatusOut: ShortArray, responseOut: Pointer,
-        errorOut: PointerByReference?
-    ): Int
-    external fun confkit_platform_jwks(platform: Pointer, jwksOut: Pointer, errorOut: PointerByReference?): Int
-    external fun confkit_platform_expire_conferences(
-        platform: Pointer, countOut: SizeTByReference?, errorOut: PointerByReference?
-    ): Int
-
-    // ----- sessions and events -----
-    external fun confkit_session_open(
-        platform: Pointer, externalId: ByteArray?, externalIdLen: SizeT, name: ByteArray?, nameLen: SizeT,
-        avatarUrl: ByteArray?, avatarUrlLen: SizeT, sessionOut: PointerByReference, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_session_id(session: Pointer?): Long
-    external fun confkit_session_close(session: Pointer, errorOut: PointerByReference?): Int
-    external fun confkit_session_free(session: Pointer?)
-    external fun confkit_session_next_event(
-        session: Pointer, eventOut: PointerByReference, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_session_pending_events(
-        session: Pointer, countOut: SizeTByReference, errorOut: PointerByReference?
-    ): Int
-    external fun confkit_session_set_listener(
-        session: Pointer, callback: ListenerCallback?, userData: Pointer?, release: ReleaseCallback?,
-        errorOut: PointerByReference?
-    ): Int
-    external fun confkit_event_kind(event: Pointer?): Int
-    external fun confkit_event_type(event: Pointer?): Pointer?
-    external fun confkit_event_sequence(event: Pointer?): Long
-    external fun confkit_event_conference_id(event: Pointer?): Pointer?
-    external fun confkit_event_json(event: Pointer?): Pointer?
-    external fun confkit_event_external_id(event: Pointer?): Pointer?
-    external fun confkit_event_conference_alias(event: Pointer?): Pointer?
-    external fun confkit_event_token(event: Pointer?): Pointer?
-    external fun confkit_event_old_status(event: Pointer?): Int
-    external fun confkit_event_new_status(event: Pointer?): Int
-    external fun confkit_event_permissions(event: Pointer?): Int
-    external fun confkit_event_token_expires_at(event: Pointer?): Long
-    external fun confkit_event_first_available_sequence(event: Pointer?): Long
-    external fun confkit_event_free(event: Pointer?)
 
     // ----- tokens -----
     external fun confkit_verifier_from_jwks(
@@ -387,6 +279,130 @@ object ConfkitNative {
     external fun confkit_invitation_has_permissions(i: Pointer?): Byte
     external fun confkit_invitation_permissions(i: Pointer?): Int
     external fun confkit_invitation_free(i: Pointer?)
+
+}
+
+/**
+ * The authority's functions (the platform, its sessions and conferences),
+ * registered apart from [ConfkitNative] and only on first use, by [Loader]:
+ * a device library built without the authority (cargo feature `authority`
+ * off) lacks them, and JNA's direct mapping refuses to register a class one
+ * of whose functions the library does not export. Go through [NA].
+ */
+@Suppress("FunctionName", "LongParameterList")
+object ConfkitAuthorityNative {
+    // ----- conferences -----
+    external fun confkit_conference_create(
+        session: Pointer, alias: ByteArray?, aliasLen: SizeT, options: ConferenceOptionsStruct?,
+        infoOut: PointerByReference, ownerTokenOut: Pointer?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_fetch(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, alias: ByteArray?, aliasLen: SizeT,
+        infoOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_info_id(info: Pointer?): Pointer?
+    external fun confkit_conference_info_alias(info: Pointer?): Pointer?
+    external fun confkit_conference_info_owner(info: Pointer?): Pointer?
+    external fun confkit_conference_info_is_new(info: Pointer?): Byte
+    external fun confkit_conference_info_is_protected(info: Pointer?): Byte
+    external fun confkit_conference_info_participant_count(info: Pointer?): SizeT
+    external fun confkit_conference_info_present_count(info: Pointer?): SizeT
+    external fun confkit_conference_info_free(info: Pointer?)
+    external fun confkit_conference_join(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, token: ByteArray?, tokenLen: SizeT,
+        permissionsOut: IntArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_listen(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, token: ByteArray?, tokenLen: SizeT,
+        permissionsOut: IntArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_report(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, report: Int,
+        statusOut: IntArray?, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_leave(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_decline(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_terminate(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_kick(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, externalId: ByteArray?,
+        externalIdLen: SizeT, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_update_permissions(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, externalId: ByteArray?,
+        externalIdLen: SizeT, permissions: Int, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_conference_invite(
+        session: Pointer, conferenceId: ByteArray?, conferenceIdLen: SizeT, list: Pointer,
+        resultsOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_invite_results_len(results: Pointer?): SizeT
+    external fun confkit_invite_results_external_id(results: Pointer?, index: SizeT): Pointer?
+    external fun confkit_invite_results_delivery(results: Pointer?, index: SizeT): Int
+    external fun confkit_invite_results_sessions(results: Pointer?, index: SizeT): SizeT
+    external fun confkit_invite_results_permissions(results: Pointer?, index: SizeT): Int
+    external fun confkit_invite_results_free(results: Pointer?)
+    // ----- clock and platform -----
+    external fun confkit_platform_new(
+        signingSeed: ByteArray?, keyId: ByteArray?, keyIdLen: SizeT, platformOut: PointerByReference,
+        errorOut: PointerByReference?
+    ): Int
+    external fun confkit_platform_new_with(
+        signingSeed: ByteArray?, keyId: ByteArray?, keyIdLen: SizeT, clock: Pointer?,
+        options: PlatformOptionsStruct?, platformOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_platform_open(
+        path: ByteArray?, pathLen: SizeT, signingSeed: ByteArray?, keyId: ByteArray?, keyIdLen: SizeT,
+        clock: Pointer?, options: PlatformOptionsStruct?, platformOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_platform_free(platform: Pointer?)
+    external fun confkit_platform_handle_rest(
+        platform: Pointer, method: ByteArray?, methodLen: SizeT, path: ByteArray?, pathLen: SizeT,
+        body: ByteArray?, bodyLen: SizeT, httpStatusOut: ShortArray, responseOut: Pointer,
+        errorOut: PointerByReference?
+    ): Int
+    external fun confkit_platform_jwks(platform: Pointer, jwksOut: Pointer, errorOut: PointerByReference?): Int
+    external fun confkit_platform_expire_conferences(
+        platform: Pointer, countOut: SizeTByReference?, errorOut: PointerByReference?
+    ): Int
+    // ----- sessions and events -----
+    external fun confkit_session_open(
+        platform: Pointer, externalId: ByteArray?, externalIdLen: SizeT, name: ByteArray?, nameLen: SizeT,
+        avatarUrl: ByteArray?, avatarUrlLen: SizeT, sessionOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_session_id(session: Pointer?): Long
+    external fun confkit_session_close(session: Pointer, errorOut: PointerByReference?): Int
+    external fun confkit_session_free(session: Pointer?)
+    external fun confkit_session_next_event(
+        session: Pointer, eventOut: PointerByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_session_pending_events(
+        session: Pointer, countOut: SizeTByReference, errorOut: PointerByReference?
+    ): Int
+    external fun confkit_session_set_listener(
+        session: Pointer, callback: ListenerCallback?, userData: Pointer?, release: ReleaseCallback?,
+        errorOut: PointerByReference?
+    ): Int
+    external fun confkit_event_kind(event: Pointer?): Int
+    external fun confkit_event_type(event: Pointer?): Pointer?
+    external fun confkit_event_sequence(event: Pointer?): Long
+    external fun confkit_event_conference_id(event: Pointer?): Pointer?
+    external fun confkit_event_json(event: Pointer?): Pointer?
+    external fun confkit_event_external_id(event: Pointer?): Pointer?
+    external fun confkit_event_conference_alias(event: Pointer?): Pointer?
+    external fun confkit_event_token(event: Pointer?): Pointer?
+    external fun confkit_event_old_status(event: Pointer?): Int
+    external fun confkit_event_new_status(event: Pointer?): Int
+    external fun confkit_event_permissions(event: Pointer?): Int
+    external fun confkit_event_token_expires_at(event: Pointer?): Long
+    external fun confkit_event_first_available_sequence(event: Pointer?): Long
+    external fun confkit_event_free(event: Pointer?)
+    // ----- the device half (ABI 3) -----
     external fun confkit_session_handle_message(
         session: Pointer, message: ByteArray?, messageLen: SizeT, replyOut: Pointer, errorOut: PointerByReference?
     ): Int
@@ -412,33 +428,64 @@ internal object Loader {
 
     @Volatile private var ready = false
     @Volatile private var failure: ConfkitLoadError? = null
+    @Volatile private var authorityReady = false
+    @Volatile private var authorityFailure: ConfkitLoadError? = null
+
+    private val libraryName: String get() = System.getProperty(LIBRARY_PROPERTY) ?: "confkit"
 
     fun ensure() {
         if (!ready) load()
     }
 
+    /** Loads the library, then registers the authority's functions once. */
+    fun ensureAuthority() {
+        ensure()
+        if (!authorityReady) loadAuthority()
+    }
+
+    /** Registers [type]'s functions; the error to remember and throw, or null. */
+    private fun register(type: Class<*>, explain: (name: String, cause: Throwable) -> String): ConfkitLoadError? {
+        val name = libraryName
+        return try {
+            Native.register(type, NativeLibrary.getInstance(name))
+            null
+        } catch (e: Throwable) {
+            ConfkitLoadError(explain(name, e), e)
+        }
+    }
+
     @Synchronized private fun load() {
         if (ready) return
         failure?.let { throw ConfkitLoadError(it.message ?: "confkit failed to load", it) }
-        val name = System.getProperty(LIBRARY_PROPERTY) ?: "confkit"
-        try {
-            Native.register(ConfkitNative::class.java, NativeLibrary.getInstance(name))
-        } catch (e: Throwable) {
-            val err = ConfkitLoadError(
-                "cannot load the confkit native library \"$name\" (${e.message}); on the JVM set " +
-                    "-Djna.library.path=<dir of lib$name.so>, on Android ship it in jniLibs/<abi>/",
-                e
-            )
+        val err = register(ConfkitNative::class.java) { name, e ->
+            "cannot load the confkit native library \"$name\" (${e.message}); on the JVM set " +
+                "-Djna.library.path=<dir of lib$name.so>, on Android ship it in jniLibs/<abi>/"
+        } ?: try {
+            checkAbi(ConfkitNative.confkit_abi_version())
+            null
+        } catch (e: ConfkitLoadError) {
+            e
+        }
+        if (err != null) {
             failure = err
             throw err
         }
-        try {
-            checkAbi(ConfkitNative.confkit_abi_version())
-        } catch (e: ConfkitLoadError) {
-            failure = e
-            throw e
-        }
         ready = true
+    }
+
+    @Synchronized private fun loadAuthority() {
+        if (authorityReady) return
+        authorityFailure?.let { throw ConfkitLoadError(it.message ?: "confkit's authority failed to load", it) }
+        val err = register(ConfkitAuthorityNative::class.java) { name, e ->
+            "the confkit native library \"$name\" has no authority (${e.message}): it was built " +
+                "without the cargo feature `authority`, as a device library is; Platform and Session " +
+                "need a library built with default features, Client and Verifier work with either"
+        }
+        if (err != null) {
+            authorityFailure = err
+            throw err
+        }
+        authorityReady = true
     }
 
     /** Throws a clear error when the loaded library speaks another ABI. */
@@ -458,4 +505,11 @@ internal val N: ConfkitNative
     get() {
         Loader.ensure()
         return ConfkitNative
+    }
+
+/** The authority's native functions, after loading the library and registering them. */
+internal val NA: ConfkitAuthorityNative
+    get() {
+        Loader.ensureAuthority()
+        return ConfkitAuthorityNative
     }

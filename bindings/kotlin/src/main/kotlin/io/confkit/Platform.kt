@@ -86,7 +86,7 @@ class Platform private constructor(
     handle: Pointer,
     /** The manual clock the platform runs on, if any. */
     val clock: ManualClock?
-) : NativeObject(handle, "Platform", { N.confkit_platform_free(it) }) {
+) : NativeObject(handle, "Platform", { NA.confkit_platform_free(it) }) {
 
     /** A platform that keeps nothing across restarts (tests, simulations). */
     @JvmOverloads
@@ -111,7 +111,7 @@ class Platform private constructor(
         val response = BufferOut()
         native { p ->
             call {
-                N.confkit_platform_handle_rest(p, m.bytes, m.len, pa.bytes, pa.len, b.bytes, b.len, status, response.out, it)
+                NA.confkit_platform_handle_rest(p, m.bytes, m.len, pa.bytes, pa.len, b.bytes, b.len, status, response.out, it)
             }
         }
         return RestResponse(status[0].toInt() and 0xFFFF, response.takeString())
@@ -120,14 +120,14 @@ class Platform private constructor(
     /** The platform's public keys as a JWK set (JSON), for offline verification. */
     fun jwks(): String {
         val out = BufferOut()
-        native { p -> call { N.confkit_platform_jwks(p, out.out, it) } }
+        native { p -> call { NA.confkit_platform_jwks(p, out.out, it) } }
         return out.takeString()
     }
 
     /** Destroys every empty conference past its time to live; returns how many. */
     fun expireConferences(): Long {
         val count = SizeTByReference()
-        native { p -> call { N.confkit_platform_expire_conferences(p, count, it) } }
+        native { p -> call { NA.confkit_platform_expire_conferences(p, count, it) } }
         return count.value
     }
 
@@ -142,7 +142,7 @@ class Platform private constructor(
         val n = name.utf8()
         val a = avatarUrl.utf8()
         val out = PointerByReference()
-        native { p -> call { N.confkit_session_open(p, e.bytes, e.len, n.bytes, n.len, a.bytes, a.len, out, it) } }
+        native { p -> call { NA.confkit_session_open(p, e.bytes, e.len, n.bytes, n.len, a.bytes, a.len, out, it) } }
         return Session(out.value, externalId)
     }
 
@@ -177,7 +177,7 @@ class Platform private constructor(
             val o = options?.toNative()
             val out = PointerByReference()
             val open = { c: Pointer? ->
-                call { N.confkit_platform_open(pa.bytes, pa.len, signingSeed, k.bytes, k.len, c, o, out, it) }
+                call { NA.confkit_platform_open(pa.bytes, pa.len, signingSeed, k.bytes, k.len, c, o, out, it) }
             }
             if (clock != null) clock.native { c -> open(c) } else open(null)
             return Platform(out.value, clock)
@@ -191,10 +191,10 @@ class Platform private constructor(
             val k = keyId.utf8()
             val out = PointerByReference()
             if (clock == null && options == null) {
-                call { N.confkit_platform_new(seed, k.bytes, k.len, out, it) }
+                call { NA.confkit_platform_new(seed, k.bytes, k.len, out, it) }
             } else {
                 val o = options?.toNative()
-                val create = { c: Pointer? -> call { N.confkit_platform_new_with(seed, k.bytes, k.len, c, o, out, it) } }
+                val create = { c: Pointer? -> call { NA.confkit_platform_new_with(seed, k.bytes, k.len, c, o, out, it) } }
                 if (clock != null) clock.native { c -> create(c) } else create(null)
             }
             return out.value

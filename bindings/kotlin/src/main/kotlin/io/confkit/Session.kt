@@ -14,10 +14,10 @@ import java.util.concurrent.atomic.AtomicLong
  * frees it; calls afterwards throw [IllegalStateException].
  */
 class Session internal constructor(ptr: Pointer, val externalId: String) :
-    NativeObject(ptr, "Session", { N.confkit_session_free(it) }) {
+    NativeObject(ptr, "Session", { NA.confkit_session_free(it) }) {
 
     /** The numeric id the library gave the session. */
-    val id: Long = native { N.confkit_session_id(it) }
+    val id: Long = native { NA.confkit_session_id(it) }
 
     /** The listener the library holds now (set only once the library accepted it). */
     @Volatile private var listener: ((Session) -> Unit)? = null
@@ -37,9 +37,9 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
     /** Takes the next event from the queue, or null when it is empty. */
     fun nextEvent(): Event? {
         val out = PointerByReference()
-        native { p -> call { N.confkit_session_next_event(p, out, it) } }
+        native { p -> call { NA.confkit_session_next_event(p, out, it) } }
         val e = out.value ?: return null
-        return consume(e, { N.confkit_event_free(it) }) { Event.fromNative(it) }
+        return consume(e, { NA.confkit_event_free(it) }) { Event.fromNative(it) }
     }
 
     /** Takes every queued event, oldest first. */
@@ -52,7 +52,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
     val pendingEvents: Long
         get() {
             val count = SizeTByReference()
-            native { p -> call { N.confkit_session_pending_events(p, count, it) } }
+            native { p -> call { NA.confkit_session_pending_events(p, count, it) } }
             return count.value
         }
 
@@ -68,14 +68,14 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
             synchronized(listenerLock) {
                 if (listener == null) {
                     // The library releases the old registration (Listeners.RELEASE drops its key).
-                    call { N.confkit_session_set_listener(p, null, null, null, it) }
+                    call { NA.confkit_session_set_listener(p, null, null, null, it) }
                     this.listener = null
                 } else {
                     val key = Listeners.add(this)
                     registrations[key] = listener
                     try {
                         call {
-                            N.confkit_session_set_listener(p, Listeners.CALLBACK, Pointer(key), Listeners.RELEASE, it)
+                            NA.confkit_session_set_listener(p, Listeners.CALLBACK, Pointer(key), Listeners.RELEASE, it)
                         }
                     } catch (e: Throwable) {
                         // On failure the library does not call release: the registration is still
@@ -115,7 +115,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
     fun handleMessage(message: ByteArray): ByteArray {
         val reply = BufferOut()
         native { p ->
-            call { N.confkit_session_handle_message(p, message, SizeT(message.size.toLong()), reply.out, it) }
+            call { NA.confkit_session_handle_message(p, message, SizeT(message.size.toLong()), reply.out, it) }
         }
         return reply.take()
     }
@@ -129,7 +129,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
      */
     fun nextMessage(): ByteArray? {
         val out = BufferOut()
-        native { p -> call { N.confkit_session_next_message(p, out.out, it) } }
+        native { p -> call { NA.confkit_session_next_message(p, out.out, it) } }
         val bytes = out.take()
         return if (bytes.isEmpty()) null else bytes
     }
@@ -154,9 +154,9 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
         val o = options.toNative()
         val out = PointerByReference()
         val token = BufferOut()
-        native { p -> call { N.confkit_conference_create(p, a.bytes, a.len, o, out, token.out, it) } }
+        native { p -> call { NA.confkit_conference_create(p, a.bytes, a.len, o, out, token.out, it) } }
         val tokenText = token.takeString()
-        val info = consume(out.value, { N.confkit_conference_info_free(it) }) { readInfo(it) }
+        val info = consume(out.value, { NA.confkit_conference_info_free(it) }) { readInfo(it) }
         return Conference(this, info, tokenText.ifEmpty { null })
     }
 
@@ -170,8 +170,8 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
         val c = conferenceId.utf8()
         val a = alias.utf8()
         val out = PointerByReference()
-        native { p -> call { N.confkit_conference_fetch(p, c.bytes, c.len, a.bytes, a.len, out, it) } }
-        val info = consume(out.value, { N.confkit_conference_info_free(it) }) { readInfo(it) }
+        native { p -> call { NA.confkit_conference_fetch(p, c.bytes, c.len, a.bytes, a.len, out, it) } }
+        val info = consume(out.value, { NA.confkit_conference_info_free(it) }) { readInfo(it) }
         return Conference(this, info, null)
     }
 
@@ -192,8 +192,8 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
         val perms = IntArray(1)
         native { p ->
             call {
-                if (listen) N.confkit_conference_listen(p, c.bytes, c.len, t.bytes, t.len, perms, it)
-                else N.confkit_conference_join(p, c.bytes, c.len, t.bytes, t.len, perms, it)
+                if (listen) NA.confkit_conference_listen(p, c.bytes, c.len, t.bytes, t.len, perms, it)
+                else NA.confkit_conference_join(p, c.bytes, c.len, t.bytes, t.len, perms, it)
             }
         }
         return PermissionSet.fromNative(perms[0])
@@ -207,24 +207,24 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
     fun report(conferenceId: String, report: MediaReport): ParticipantStatus? {
         val c = conferenceId.utf8()
         val status = IntArray(1)
-        native { p -> call { N.confkit_conference_report(p, c.bytes, c.len, report.code, status, it) } }
+        native { p -> call { NA.confkit_conference_report(p, c.bytes, c.len, report.code, status, it) } }
         return ParticipantStatus.fromCode(status[0])
     }
 
     /** Leaves the conference (→ LEFT). */
-    fun leave(conferenceId: String) = simple(conferenceId) { p, c, e -> N.confkit_conference_leave(p, c.bytes, c.len, e) }
+    fun leave(conferenceId: String) = simple(conferenceId) { p, c, e -> NA.confkit_conference_leave(p, c.bytes, c.len, e) }
 
     /** Declines this user's invitation (RESERVED → DECLINE). */
-    fun decline(conferenceId: String) = simple(conferenceId) { p, c, e -> N.confkit_conference_decline(p, c.bytes, c.len, e) }
+    fun decline(conferenceId: String) = simple(conferenceId) { p, c, e -> NA.confkit_conference_decline(p, c.bytes, c.len, e) }
 
     /** Ends the conference (owner only): everyone is told, it is destroyed. */
     fun terminate(conferenceId: String) =
-        simple(conferenceId) { p, c, e -> N.confkit_conference_terminate(p, c.bytes, c.len, e) }
+        simple(conferenceId) { p, c, e -> NA.confkit_conference_terminate(p, c.bytes, c.len, e) }
 
     /** Removes a participant (owner or KICK holder, in the conference as a user); their earlier tokens stop admitting them. */
     fun kick(conferenceId: String, externalId: String) {
         val x = externalId.utf8()
-        simple(conferenceId) { p, c, e -> N.confkit_conference_kick(p, c.bytes, c.len, x.bytes, x.len, e) }
+        simple(conferenceId) { p, c, e -> NA.confkit_conference_kick(p, c.bytes, c.len, x.bytes, x.len, e) }
     }
 
     private inline fun simple(conferenceId: String, crossinline f: (Pointer, Utf8, PointerByReference) -> Int) {
@@ -242,7 +242,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
         val c = conferenceId.utf8()
         val x = externalId.utf8()
         native { p ->
-            call { N.confkit_conference_update_permissions(p, c.bytes, c.len, x.bytes, x.len, permissions.bits, it) }
+            call { NA.confkit_conference_update_permissions(p, c.bytes, c.len, x.bytes, x.len, permissions.bits, it) }
         }
     }
 
@@ -266,8 +266,8 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
                 call { N.confkit_invite_list_add(list, x.bytes, x.len, has, bits, it) }
             }
             val resultsOut = PointerByReference()
-            native { p -> call { N.confkit_conference_invite(p, c.bytes, c.len, list, resultsOut, it) } }
-            return consume(resultsOut.value, { N.confkit_invite_results_free(it) }) { readResults(it) }
+            native { p -> call { NA.confkit_conference_invite(p, c.bytes, c.len, list, resultsOut, it) } }
+            return consume(resultsOut.value, { NA.confkit_invite_results_free(it) }) { readResults(it) }
         } finally {
             N.confkit_invite_list_free(list)
         }
@@ -281,7 +281,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
 
     internal companion object {
         fun readInfo(i: Pointer): ConferenceInfo {
-            val n = N
+            val n = NA
             return ConferenceInfo(
                 id = n.confkit_conference_info_id(i).cString() ?: "",
                 alias = n.confkit_conference_info_alias(i).cString() ?: "",
@@ -294,7 +294,7 @@ class Session internal constructor(ptr: Pointer, val externalId: String) :
         }
 
         fun readResults(r: Pointer): List<InviteResult> {
-            val n = N
+            val n = NA
             val len = n.confkit_invite_results_len(r).toLong()
             return (0 until len).map { idx ->
                 val i = SizeT(idx)

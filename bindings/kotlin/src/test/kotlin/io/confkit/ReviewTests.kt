@@ -84,7 +84,7 @@ object ReviewTests {
                 assertTrue(s.currentListener === first) { "set" }
                 // Close the session natively only: the library then refuses set_listener
                 // (and has released the first listener's registration).
-                s.native { p -> call { N.confkit_session_close(p, it) } }
+                s.native { p -> call { NA.confkit_session_close(p, it) } }
                 assertEq(base, Listeners.size, "released by the library")
                 val second: (Session) -> Unit = { }
                 expectError(ConfkitStatus.SESSION_NOT_FOUND, "") { s.setListener(second) }

@@ -137,6 +137,11 @@ fun main(args: Array<String>) {
 
     println("${Confkit.version} (ABI ${Confkit.abiVersion}), JNA ${com.sun.jna.Native.VERSION}, " +
         "Java ${System.getProperty("java.version")}")
+    if (System.getProperty("confkit.device.only") == "true") {
+        // A device library (no authority): only what a phone app uses.
+        DeviceOnlyTests.register()
+        exitProcess(if (Tests.run(args.firstOrNull()) == 0) 0 else 1)
+    }
     AbiTests.register()
     ValueTests.register()
     FlowTests.register()
