@@ -15,18 +15,24 @@
 # unit, no debug info: for the servers you ship), mobile (ship optimized for
 # size: for device builds, which verify as fast and never sign) or debug:
 # which cargo build to install; CONFKIT_FEATURES (default "sqlite": the store an app server
-# needs; set it empty for a library without SQLite); CARGO_TARGET_DIR is
-# honoured.
+# needs; set it empty for a library without SQLite); CONFKIT_DEVICE_ONLY=1
+# for the device library (no authority: `--no-default-features`, no SQLite;
+# the header is the same, the platform's functions are absent);
+# CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${1:-/usr/local}
 PROFILE=${CONFKIT_PROFILE:-release}
 TARGET=${CARGO_TARGET_DIR:-target}
 FEATURES=${CONFKIT_FEATURES-sqlite}
+FLAGS=(--lib --features "$FEATURES")
+if [ "${CONFKIT_DEVICE_ONLY:-0}" = 1 ]; then
+  FLAGS=(--lib --no-default-features)
+fi
 case "$PROFILE" in
-  release) cargo build --release --lib --features "$FEATURES" ;;
-  ship | mobile) cargo build --profile "$PROFILE" --lib --features "$FEATURES" ;;
-  debug) cargo build --lib --features "$FEATURES" ;;
+  release) cargo build --release "${FLAGS[@]}" ;;
+  ship | mobile) cargo build --profile "$PROFILE" "${FLAGS[@]}" ;;
+  debug) cargo build "${FLAGS[@]}" ;;
   *) echo "CONFKIT_PROFILE must be release, ship, mobile or debug" >&2; exit 2 ;;
 esac
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
