@@ -4,6 +4,11 @@
 //! conference access tokens, invitations and the participant lifecycle. The
 //! [`ffi`] module exposes it through a C ABI (header in `include/confkit.h`).
 //!
+//! The authority (`platform`, `rest`, `store`, `wire::server` and their C
+//! functions) is the cargo feature `authority`, on by default; a phone's
+//! build leaves it out (`--no-default-features`) and keeps the device half:
+//! [`client`], [`token`], [`wire::message`]. The example below needs it.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use confkit::platform::{ConferenceOptions, Delivery, Invitee, PlatformConfig};

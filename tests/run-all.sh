@@ -21,7 +21,7 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets --features sqlite -- -D warnings"
 cargo clippy --all-targets --features sqlite -- -D warnings
 
-step "cargo check --lib (a phone's build: no store engine)"
+step "cargo check --lib (default features: no store engine without the sqlite feature)"
 cargo check --lib
 if cargo tree -e normal --prefix none | grep -q '^rusqlite\|^libsqlite3-sys'; then
   echo "error: the default build pulls in SQLite" >&2
