@@ -196,6 +196,24 @@ class Verifier:
     def enable_cache(self, capacity):
         if capacity<0: raise CkErr(3,"negative")
         ffi(lambda e: L.confkit_verifier_enable_cache(self.h,C.c_size_t(capacity),e))
+    def verify_batch(self, tokens, conf=None, now=0, leeway=60):
+        # Verifier.verifyBatch: one result per token, ("ok", claims) or ("err", status name).
+        n=len(tokens)
+        if n>MAX_BATCH: raise CkErr(17,"too many")
+        data=[t.encode() for t in tokens]; bufs=[C.create_string_buffer(d,len(d)+1) for d in data]
+        ptrs=(C.c_void_p*max(n,1))(*[C.cast(b,C.c_void_p) for b in bufs]); lens=(C.c_size_t*max(n,1))(*[len(d) for d in data])
+        sts=(C.c_int32*max(n,1))(); cls=(C.c_void_p*max(n,1))(); c=arg(conf)
+        ffi(lambda e: L.confkit_verifier_verify_batch(self.h,ptrs,lens,C.c_size_t(n),C.c_uint64(now),c[0],C.c_size_t(c[1]),C.c_uint64(leeway),sts,cls,e))
+        out=[]
+        for i in range(n):
+            h=cls[i]
+            if h:
+                out.append(("ok",dict(sub=s(L.confkit_claims_subject(h)),conf=s(L.confkit_claims_conference_id(h)),iss=s(L.confkit_claims_issuer(h)),jti=s(L.confkit_claims_token_id(h)),perms=L.confkit_claims_permissions(h),iat=L.confkit_claims_issued_at(h),nbf=L.confkit_claims_not_before(h),exp=L.confkit_claims_expires_at(h))))
+                L.confkit_claims_free(h)
+            else:
+                assert sts[i]!=0, f"token {i}: no claims but status OK"
+                out.append(("err",L.confkit_status_name(sts[i]).decode()))
+        return out
 
 def throws(name, f):
     try: f()
@@ -362,6 +380,21 @@ def test_verifier_cache():
     throws("TOKEN_WRONG_CONFERENCE", lambda: v.verify(tok,"00000000-0000-4000-8000-000000000000",START))
     throws("TOKEN_EXPIRED", lambda: v.verify(tok,None,first["exp"]+61))
     h,pl,sg=tok.split("."); throws("TOKEN_INVALID", lambda: v.verify(h+"."+pl+"."+sg[::-1],None,START))
+
+MAX_BATCH=4096
+def test_verify_batch():
+    clock=Clock(START); p=Platform(seed(),"k1",clock); alice=p.open("alice")
+    ia,a=alice.create("batch-a",prot=True); ib,b=alice.create("batch-b",prot=True)
+    h,pl,sg=a.split("."); forged=h+"."+pl+"."+sg[::-1]
+    v=Verifier(jwks=p.jwks())
+    r=v.verify_batch([a,forged,b,""],None,START)
+    assert r==[("ok",v.verify(a,None,START)),("err","TOKEN_INVALID"),("ok",v.verify(b,None,START)),("err","TOKEN_INVALID")], r
+    assert r[0][1]["conf"]==ia["id"]
+    r=v.verify_batch([a,b],ia["id"],START); assert r[0][0]=="ok" and r[0][1]["sub"]=="alice" and r[1]==("err","TOKEN_WRONG_CONFERENCE"), r
+    exp=v.verify(a,None,START)["exp"]; assert v.verify_batch([a],None,exp+61)==[("err","TOKEN_EXPIRED")]
+    assert v.verify_batch([],None,START)==[]
+    throws("INVALID_ARGUMENT", lambda: v.verify_batch([a],"not-a-uuid",START))
+    throws("TOO_LARGE", lambda: v.verify_batch([a]*(MAX_BATCH+1),None,START))
 
 def test_errors():
     p=Platform(None,"k1"); alice=p.open("alice")

@@ -846,6 +846,39 @@ final class ConfkitTests: XCTestCase {
         assertThrows(.tokenInvalid, try verifier.verify(token: parts[0] + "." + parts[1] + "." + String(parts[2].reversed()), now: start))
     }
 
+    func testVerifyBatch() throws {
+        let clock = try ManualClock(now: start)
+        let platform = try Platform(seed: seed(), keyId: "k1", clock: clock)
+        let alice = try platform.openSession(externalId: "alice")
+        let first = try alice.createConference(alias: "batch-a", options: ConferenceOptions(isProtected: true))
+        let second = try alice.createConference(alias: "batch-b", options: ConferenceOptions(isProtected: true))
+        let a = try XCTUnwrap(first.ownerToken)
+        let b = try XCTUnwrap(second.ownerToken)
+        let parts = a.split(separator: ".").map(String.init)
+        let forged = parts[0] + "." + parts[1] + "." + String(parts[2].reversed())
+        XCTAssertEqual(Verifier.maxBatchTokens, Int(CONFKIT_MAX_BATCH_TOKENS))
+
+        let verifier = try Verifier(jwks: platform.jwks())
+        // Each result is what verify gives or throws for that token.
+        let results = try verifier.verifyBatch(tokens: [a, forged, b, ""], now: start)
+        XCTAssertEqual(results.count, 4)
+        XCTAssertEqual(try results[0].get(), try verifier.verify(token: a, now: start))
+        XCTAssertEqual(try results[0].get().conferenceId, first.conference.id)
+        XCTAssertEqual(try results[2].get(), try verifier.verify(token: b, now: start))
+        assertThrows(.tokenInvalid, try results[1].get())
+        assertThrows(.tokenInvalid, try results[3].get())
+
+        let forFirst = try verifier.verifyBatch(tokens: [a, b], conferenceId: first.conference.id, now: start)
+        XCTAssertEqual(try forFirst[0].get().subject, "alice")
+        assertThrows(.tokenWrongConference, try forFirst[1].get())
+        let late = try verifier.verifyBatch(tokens: [a], now: try results[0].get().expiresAt + Verifier.defaultLeewaySeconds + 1)
+        assertThrows(.tokenExpired, try late[0].get())
+
+        XCTAssertTrue(try verifier.verifyBatch(tokens: [], now: start).isEmpty)
+        assertThrows(.invalidArgument, try verifier.verifyBatch(tokens: [a], conferenceId: "not-a-uuid", now: start))
+        assertThrows(.tooLarge, try verifier.verifyBatch(tokens: Array(repeating: a, count: Verifier.maxBatchTokens + 1), now: start))
+    }
+
     // MARK: - Error mapping and names
 
     func testStatusesMatchTheHeader() {
