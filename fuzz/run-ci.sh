@@ -59,6 +59,14 @@ else
     mapfile -t targets < <(cargo fuzz list)
 fi
 
+# cargo-fuzz sets RUSTFLAGS, which hides .cargo/config.toml's flags: pass
+# the AVX-512 IFMA backend's cfg on ourselves (cargo-fuzz appends RUSTFLAGS
+# to its own), so that on an IFMA CPU the fuzzers run the curve code the
+# shipped x86_64 libraries run (chosen at run time, as there).
+if [ "$(uname -m)" = x86_64 ]; then
+    export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg=curve25519_dalek_backend=\"avx512\""
+fi
+
 started=$(date +%s)
 echo "fuzz: building ${#targets[@]} targets (release, ASan, debug assertions and overflow checks outside the crypto crates)"
 cargo fuzz build -O
