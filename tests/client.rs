@@ -386,6 +386,38 @@ fn a_fresh_client_resuming_its_session_gets_fresh_replies() {
     );
 }
 
+/// Found by the `client_sync` campaign: bob joins a room whose owner is
+/// reserved, the join's reply (with the roster) is lost, and the app
+/// restarts. The events alone never name alice (she was in the room before
+/// bob's session entered it), so a fresh Client's first resync must take a
+/// snapshot: with the missed events it showed bob alone.
+#[test]
+fn regression_a_restarted_app_whose_join_reply_was_lost_gets_the_roster() {
+    let (p, clock) = platform_idle(0);
+    let mut alice = Phone::new(&p, &clock, "alice", "Alice");
+    let mut bob = Phone::new(&p, &clock, "bob", "Bob");
+    let conf = create_open_room(&mut alice, &p);
+    let out = bob.client.request(join(conf, None));
+    let _lost = p.handle_message(bob.sid, &out.bytes);
+
+    p.resume_session(bob.sid, &eid("bob")).unwrap();
+    let ring = KeyRing::from_jwks(&p.jwks()).unwrap();
+    let mut fresh = Client::new(eid("bob"), ring, Arc::new(clock.clone()));
+    let resync = fresh.resync_request();
+    let reply = p.handle_message(bob.sid, &resync.bytes);
+    let updates = fresh.receive(&reply).unwrap();
+    assert!(
+        updates.contains(&Update::Resynced { snapshot: true }),
+        "{updates:?}"
+    );
+    for m in p.drain_messages(bob.sid).unwrap() {
+        fresh.receive(&m).unwrap();
+    }
+    let view = client_view(&fresh);
+    assert!(view[&conf].0.contains_key(&eid("alice")), "{view:?}");
+    assert_eq!(view, projection(&p, bob.sid));
+}
+
 /// The replaying and testing hook: numbering set explicitly, and the ids
 /// on the wire follow it.
 #[test]

@@ -70,6 +70,9 @@ fn client_view(c: &Client) -> View {
 }
 
 fn feed(d: &mut Device, bytes: &[u8]) {
+    if std::env::var_os("CONFKIT_FUZZ_DEBUG").is_some() {
+        eprintln!("{} <- {}", d.user, String::from_utf8_lossy(bytes));
+    }
     if let Err(e) = d.client.receive(bytes) {
         panic!(
             "oracle violated: {} refused a server message ({e}): {}",
@@ -89,6 +92,9 @@ fn open(p: &Platform, user: &ExternalId) -> SessionId {
 }
 
 fuzz_target!(|input: Input| {
+    if std::env::var_os("CONFKIT_FUZZ_DEBUG").is_some() {
+        eprintln!("{input:?}");
+    }
     let n = 3 + usize::from(input.n % 4);
     let clock = ManualClock::new(START);
     let config = PlatformConfig {

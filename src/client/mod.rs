@@ -410,10 +410,14 @@ impl Client {
     /// waits for the reply to a join or listen; or an event was refused for
     /// its token (the missed events would bring it again: an invitation
     /// whose token expired before the phone read it must not block the
-    /// stream).
+    /// stream); or it has applied no event yet: a fresh Client (an app that
+    /// restarted and resumed its session) cannot know which rosters the
+    /// session holds, and the events alone never bring the people who were
+    /// in a conference before this session entered it.
     pub fn resync_request(&mut self) -> Outgoing {
         let last_sequence = self.last_sequence;
         let snapshot = self.refused_token
+            || last_sequence == 0
             || self.pending.values().any(|(k, _)| *k == Pending::Enter)
             || self.conferences.values().any(|v| v.joined && !v.has_roster);
         self.request(Op::Resync {
