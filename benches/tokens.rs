@@ -1,8 +1,8 @@
 //! Token mint / verify against raw Ed25519 and against `jsonwebtoken`.
 //!
-//! One criterion group, so the six figures are comparable, all on the same
+//! One criterion group, so the figures are comparable, all on the same
 //! realistic claims (9 default permissions, a UUID conference, a 3 h lifetime).
-//! After criterion, `ratios()` times the six operations interleaved in rounds
+//! After criterion, `ratios()` times the operations interleaved in rounds
 //! and prints the ratios that the targets are about (criterion 0.8 does not
 //! hand its means back to the caller).
 
@@ -40,7 +40,7 @@ struct JwtClaims {
     jti: String,
 }
 
-/// Everything the six operations need, built once.
+/// Everything the operations need, built once.
 struct Fixture {
     key: SigningKey,
     /// The public key, as the ring holds it (decompressed).
@@ -106,6 +106,7 @@ impl Fixture {
         let x = ring.to_jwks().keys[0].x.clone();
         let decoding_key = DecodingKey::from_ed_components(&x).unwrap();
         let jwt_validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
+        jwt_dalek3::install();
 
         let fixture = Fixture {
             signing_input: signing_input.as_bytes().to_vec(),
@@ -145,6 +146,24 @@ impl Fixture {
         assert!(self.jwt_validation.validate_exp);
         assert!(self.jwt_validation.required_spec_claims.contains("exp"));
         assert_eq!(self.jsonwebtoken_decode(), self.jwt_claims);
+        // On dalek 3 too, and there it still checks the signature.
+        assert_eq!(self.jsonwebtoken_decode_dalek3(), self.jwt_claims);
+        let (signed, sig) = self.token.rsplit_once('.').unwrap();
+        let other = if sig.starts_with('A') { 'B' } else { 'A' };
+        let tampered = format!("{signed}.{other}{}", &sig[1..]);
+        for dalek3 in [false, true] {
+            jwt_dalek3::use_dalek3(dalek3);
+            let refused = jsonwebtoken::decode::<JwtClaims>(
+                &tampered,
+                &self.decoding_key,
+                &self.jwt_validation,
+            );
+            assert!(
+                matches!(refused, Err(ref e) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature),
+                "jsonwebtoken (dalek 3: {dalek3}) accepted a tampered signature: {refused:?}"
+            );
+        }
+        jwt_dalek3::use_dalek3(false);
         // And we read jsonwebtoken's token: same header members, so same size.
         let theirs = self.jsonwebtoken_encode();
         assert_eq!(
@@ -209,6 +228,16 @@ impl Fixture {
     }
 
     fn jsonwebtoken_decode(&self) -> JwtClaims {
+        jwt_dalek3::use_dalek3(false);
+        self.jwt_decode()
+    }
+
+    fn jsonwebtoken_decode_dalek3(&self) -> JwtClaims {
+        jwt_dalek3::use_dalek3(true);
+        self.jwt_decode()
+    }
+
+    fn jwt_decode(&self) -> JwtClaims {
         jsonwebtoken::decode::<JwtClaims>(
             black_box(&self.token),
             &self.decoding_key,
@@ -216,6 +245,83 @@ impl Fixture {
         )
         .unwrap()
         .claims
+    }
+}
+
+/// jsonwebtoken on the newest dalek (issue 13's "jsonwebtoken with the
+/// newest dalek built with the same flags"). jsonwebtoken 11 depends on
+/// ed25519-dalek 2, but it takes its signature checks from a process-wide
+/// `CryptoProvider`: this one is its own RustCrypto provider except that,
+/// while [`JWT_ON_DALEK3`] is set, EdDSA keys get [`Dalek3Verifier`], which
+/// does what jsonwebtoken's EdDSA verifier does (decompress the key, plain
+/// `verify`) on ed25519-dalek 3, compiled with this repository's flags like
+/// the rest of the benchmark. Both jsonwebtoken variants then go through the
+/// same factory: the flag costs them alike (one atomic load).
+mod jwt_dalek3 {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use jsonwebtoken::crypto::{rust_crypto::DEFAULT_PROVIDER, CryptoProvider, JwtVerifier};
+    use jsonwebtoken::errors::{ErrorKind, Result};
+    use jsonwebtoken::signature::{Error, Verifier};
+    use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+
+    static JWT_ON_DALEK3: AtomicBool = AtomicBool::new(false);
+
+    /// Installs the provider (once per process; later calls do nothing).
+    pub fn install() {
+        static PROVIDER: std::sync::OnceLock<CryptoProvider> = std::sync::OnceLock::new();
+        let provider = PROVIDER.get_or_init(|| CryptoProvider {
+            verifier_factory: new_verifier,
+            ..DEFAULT_PROVIDER.clone()
+        });
+        // Err: already installed (by an earlier call); nothing else installs one.
+        let _ = provider.install_default();
+    }
+
+    /// Whether jsonwebtoken's EdDSA checks run on dalek 3 from now on.
+    pub fn use_dalek3(on: bool) {
+        JWT_ON_DALEK3.store(on, Ordering::Relaxed);
+    }
+
+    fn new_verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
+        if *alg == Algorithm::EdDSA && JWT_ON_DALEK3.load(Ordering::Relaxed) {
+            Ok(Box::new(Dalek3Verifier::new(key)?))
+        } else {
+            (DEFAULT_PROVIDER.verifier_factory)(alg, key)
+        }
+    }
+
+    /// jsonwebtoken's `EdDSAVerifier`, on ed25519-dalek 3.
+    struct Dalek3Verifier(ed25519_dalek::VerifyingKey);
+
+    impl Dalek3Verifier {
+        fn new(key: &DecodingKey) -> Result<Self> {
+            if key.family() != AlgorithmFamily::Ed {
+                return Err(ErrorKind::InvalidKeyFormat.into());
+            }
+            let bytes: &[u8; 32] = key
+                .try_get_as_bytes()?
+                .get(..32)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(ErrorKind::InvalidEddsaKey)?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
+                .map_err(|_| ErrorKind::InvalidEddsaKey)?;
+            Ok(Self(key))
+        }
+    }
+
+    impl Verifier<Vec<u8>> for Dalek3Verifier {
+        fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> std::result::Result<(), Error> {
+            let signature =
+                ed25519_dalek::Signature::from_slice(signature).map_err(|_| Error::new())?;
+            ed25519_dalek::Verifier::verify(&self.0, msg, &signature).map_err(|_| Error::new())
+        }
+    }
+
+    impl JwtVerifier for Dalek3Verifier {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::EdDSA
+        }
     }
 }
 
@@ -232,6 +338,9 @@ fn bench_tokens(c: &mut Criterion) {
     group.bench_function("verify", |b| b.iter(|| f.verify()));
     group.bench_function("jsonwebtoken_decode", |b| {
         b.iter(|| f.jsonwebtoken_decode())
+    });
+    group.bench_function("jsonwebtoken_decode_dalek3", |b| {
+        b.iter(|| f.jsonwebtoken_decode_dalek3())
     });
     group.finish();
 
@@ -352,7 +461,7 @@ fn cpu_line(ifma: bool) -> String {
     )
 }
 
-/// Times the six operations interleaved in rounds, takes each one's median
+/// Times the operations interleaved in rounds, takes each one's median
 /// ns/op over the rounds, and prints the ratios the targets are about; then a
 /// breakdown of where verification time goes.
 fn ratios() {
@@ -406,10 +515,17 @@ fn ratios() {
                 black_box(f.jsonwebtoken_decode());
             }),
         ),
+        (
+            "jsonwebtoken_decode (dalek 3)",
+            Box::new(|| {
+                black_box(f.jsonwebtoken_decode_dalek3());
+            }),
+        ),
     ];
     let times = interleaved(&mut ops);
     let m: Vec<f64> = times.iter().map(|t| t.0).collect();
-    let [raw_sign, mint, jwt_encode, raw_verify, raw_verify2, strict, verify, jwt_decode] = m[..]
+    let [raw_sign, mint, jwt_encode, raw_verify, raw_verify2, strict, verify, jwt_decode, jwt_decode3] =
+        m[..]
     else {
         unreachable!()
     };
@@ -471,6 +587,12 @@ fn ratios() {
             jwt_decode / verify,
             decode_target,
             jwt_decode / verify >= decode_goal,
+        ),
+        (
+            "jwt (dalek 3) decode / verify",
+            jwt_decode3 / verify,
+            ">= 1.15",
+            jwt_decode3 / verify >= 1.15,
         ),
     ];
     for (name, ratio, target, met) in rows {
