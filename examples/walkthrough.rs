@@ -534,7 +534,7 @@ fn device_path() -> Res {
     let result = created
         .iter()
         .find_map(|u| match u {
-            Update::RequestSucceeded { result, .. } => Some(result.clone()),
+            Update::RequestSucceeded { result, .. } => result.to_value().ok(),
             _ => None,
         })
         .ok_or("create failed")?;

@@ -2,7 +2,9 @@
 # The device library: confkit built without the authority (`cargo build
 # --no-default-features`), as phones ship it (README "Library sizes").
 # In the test command: it is lint-clean, exports no function of the
-# platform, its sessions or conferences, replays the recorded device flow
+# platform, its sessions or conferences, links no serde or serde_json (the
+# device half reads and writes its JSON with confkit's own src/json/, issue
+# 13 item 5), replays the recorded device flow
 # from C (tests/c/flow_replay.c, static library), and the Kotlin binding's
 # device tests pass on its shared library.
 #
@@ -28,6 +30,12 @@ if leaked=$(comm -12 <(echo "$exports") <(echo "$authority")) && [ -n "$leaked" 
   exit 1
 fi
 echo "device library: $(echo "$exports" | wc -l) functions, none of the authority's $(echo "$authority" | wc -l)"
+if nm -C "$SO" | grep -q 'serde_json::\|serde_core::'; then
+  echo "error: the device library links serde (its JSON must not need it):" >&2
+  nm -C "$SO" | grep 'serde_json::\|serde_core::' | head -5 >&2
+  exit 1
+fi
+echo "device library: links no serde_json and no serde"
 
 "$CC" -std=c11 -Wall -Wextra -Werror -g -I include tests/c/flow_replay.c \
   "$DIR/debug/libconfkit.a" -lpthread -ldl -lm -o "$DIR/flow_replay"

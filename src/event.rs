@@ -62,6 +62,17 @@ pub enum EndReason {
     Expired,
 }
 
+impl EndReason {
+    /// The stable name (`TERMINATED`, `EXPIRED`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            EndReason::Terminated => "TERMINATED",
+            EndReason::Expired => "EXPIRED",
+        }
+    }
+}
+
 /// What happened, with its payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(

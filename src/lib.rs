@@ -36,6 +36,7 @@
 #![warn(missing_docs)]
 
 pub mod identity;
+mod json;
 pub mod lifecycle;
 pub mod permissions;
 pub mod token;

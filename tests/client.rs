@@ -69,7 +69,9 @@ fn succeeded(updates: &[Update]) -> Value {
     updates
         .iter()
         .find_map(|u| match u {
-            Update::RequestSucceeded { result, .. } => Some(result.clone()),
+            Update::RequestSucceeded { result, .. } => {
+                Some(result.to_value().expect("a result is JSON"))
+            }
             _ => None,
         })
         .unwrap_or_else(|| panic!("no success in {updates:?}"))

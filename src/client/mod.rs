@@ -38,7 +38,7 @@
 //! let reply = server.handle_message(session, &request.bytes);
 //! for update in phone.receive(&reply)? {
 //!     if let Update::RequestSucceeded { result, .. } = update {
-//!         println!("created {}", result["conference"]["id"]);
+//!         println!("created {}", result.to_value()?["conference"]["id"]);
 //!     }
 //! }
 //! for message in server.drain_messages(session)? {
@@ -48,13 +48,13 @@
 //! # }
 //! ```
 
+mod json;
+
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::error::ErrorBody;
@@ -64,9 +64,8 @@ use crate::lifecycle::ParticipantStatus;
 use crate::permissions::{Permission, PermissionSet};
 use crate::snapshot::{ConferenceSnapshot, SessionSnapshot};
 use crate::token::{Claims, KeyRing, TokenError, Validation, DEFAULT_LEEWAY_SECS};
-use crate::wire::message::{
-    EventFields, IncomingEvent, Op, RawServerMessage, Request, RequestId, ResultBody, ResyncResult,
-};
+use crate::wire::message::{IncomingEvent, Op, Request, RequestId};
+use crate::wire::read::{self, EventFields, ResyncResult, ServerRead};
 use crate::wire::WireError;
 
 /// A request ready to send.
@@ -149,7 +148,7 @@ pub enum Update {
         /// The request.
         id: String,
         /// Its result object.
-        result: Value,
+        result: ReplyResult,
     },
     /// The reply to a request: it failed.
     RequestFailed {
@@ -188,6 +187,35 @@ pub enum Update {
         /// Whether it took a snapshot (otherwise the missed events).
         snapshot: bool,
     },
+}
+
+/// A successful reply's result: the JSON object the server sent, as text
+/// (checked JSON, nested at most [`crate::wire::MAX_RESULT_DEPTH`] deep).
+/// The client reads what it needs from it (a roster, a resync); the rest is
+/// for the app, which knows what it asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyResult(String);
+
+impl ReplyResult {
+    /// The object's JSON text, as the server wrote it.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The object as a `serde_json` value (for Rust apps; links serde_json).
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
+}
+
+/// Serializes as the JSON object it holds.
+impl Serialize for ReplyResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
 }
 
 /// An invitation in the inbox.
@@ -479,11 +507,9 @@ impl Client {
     /// Reads one message from the server and applies it. A message that is
     /// refused changes nothing.
     pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<Update>, ClientError> {
-        let pending = &self.pending;
-        let is_resync = |id: &str| pending.get(id).is_some_and(|(k, _)| *k == Pending::Resync);
-        match RawServerMessage::parse(bytes, &is_resync)? {
-            RawServerMessage::Reply { id, outcome } => self.reply(id, outcome),
-            RawServerMessage::Event(e) => {
+        match read::server_message(bytes)? {
+            ServerRead::Reply { id, outcome } => self.reply(id, outcome),
+            ServerRead::Event(e) => {
                 let mut out = Vec::new();
                 self.event(e, &mut out)?;
                 Ok(out)
@@ -494,7 +520,7 @@ impl Client {
     fn reply(
         &mut self,
         id: Option<String>,
-        outcome: Result<ResultBody<'_>, ErrorBody>,
+        outcome: Result<&str, ErrorBody>,
     ) -> Result<Vec<Update>, ClientError> {
         let Some(id) = id else {
             let error = outcome.err().unwrap_or_else(|| {
@@ -513,10 +539,10 @@ impl Client {
                     error,
                 });
             }
-            (Pending::Enter, Ok(ResultBody::Raw(raw))) => {
-                let joined: EnterResult = read_result(raw)?;
+            (Pending::Enter, Ok(raw)) => {
+                let joined = read::enter_result(raw).map_err(reply_error)?;
                 let token = self.check_roster_token(&joined.conference)?;
-                let result = read_result(raw)?;
+                let result = ReplyResult(raw.to_owned());
                 self.replace_conference(
                     joined.conference,
                     token,
@@ -528,10 +554,7 @@ impl Client {
                     result,
                 });
             }
-            (Pending::Resync, Ok(body)) => match match body {
-                ResultBody::Resync(r) => r,
-                ResultBody::Raw(raw) => read_result::<ResyncResult<'_>>(raw)?,
-            } {
+            (Pending::Resync, Ok(raw)) => match read::resync_result(raw).map_err(reply_error)? {
                 ResyncResult {
                     snapshot: Some(snapshot),
                     events: None,
@@ -568,15 +591,10 @@ impl Client {
                     ))
                 }
             },
-            (Pending::Other, Ok(ResultBody::Raw(raw))) => out.push(Update::RequestSucceeded {
+            (Pending::Other, Ok(raw)) => out.push(Update::RequestSucceeded {
                 id: id.clone(),
-                result: read_result(raw)?,
+                result: ReplyResult(raw.to_owned()),
             }),
-            (_, Ok(ResultBody::Resync(_))) => {
-                return Err(ClientError::Reply(
-                    "a resync result for a request that is not a resync".into(),
-                ))
-            }
         }
         self.pending.remove(&id);
         Ok(out)
@@ -914,17 +932,9 @@ impl Client {
     }
 }
 
-/// What a join or listen reply holds.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EnterResult {
-    conference: ConferenceSnapshot,
-    as_of_sequence: u64,
-}
-
-/// Reads a reply's result into what its request expects.
-fn read_result<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, ClientError> {
-    serde_json::from_str(raw.get()).map_err(|e| ClientError::Reply(e.to_string()))
+/// A result the client could not read into what its request expects.
+fn reply_error(e: crate::json::JsonError) -> ClientError {
+    ClientError::Reply(e.to_string())
 }
 
 fn set_me(

@@ -1081,9 +1081,7 @@ pub unsafe extern "C" fn confkit_updates_json(
     guard_or(std::ptr::null(), || {
         update_row(updates, index).map_or(std::ptr::null(), |r| {
             r.json
-                .get_or_init(|| {
-                    owned_c_string(serde_json::to_string(&r.update).unwrap_or_default())
-                })
+                .get_or_init(|| owned_c_string(r.update.to_json()))
                 .as_ptr()
         })
     })

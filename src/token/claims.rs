@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::json::{once, JsonError, Reader};
+use crate::json::{once, JsonError, Reader};
 
 use super::revocation::RevocationList;
 use super::TokenError;

@@ -7,8 +7,8 @@
 //! ed25519-dalek's `verify_strict` verdict (no malleable or small-order
 //! signatures or keys).
 
-use super::json::{once, Reader};
 use super::{strict, Segment, TokenError};
+use crate::json::{once, Reader};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::{Signer, VerifyingKey};

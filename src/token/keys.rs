@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::batch::{self, BatchKey};
 use super::cache::VerifiedTokens;
 use super::claims::{Claims, Validation};
-use super::json::{once, JsonError, Reader};
 use super::jws::{self, b64_encode};
 use super::{Segment, TokenError};
+use crate::json::{once, JsonError, Reader};
 
 /// Longest key id, in bytes.
 pub const MAX_KEY_ID_BYTES: usize = 128;

@@ -16,7 +16,6 @@
 pub mod batch;
 pub mod cache;
 pub mod claims;
-mod json;
 pub mod jws;
 pub mod keys;
 pub mod revocation;

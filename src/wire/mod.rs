@@ -14,10 +14,11 @@
 //! is not a JSON object of the right shape is a typed [`WireError`], never a
 //! panic.
 
-mod event_in;
 pub mod message;
+pub(crate) mod read;
 #[cfg(feature = "authority")]
 pub mod server;
+pub(crate) mod write;
 
 use crate::error::ErrorCode;
 
@@ -26,6 +27,12 @@ pub const PROTOCOL_VERSION: u64 = 1;
 
 /// Largest message accepted in either direction, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// How many containers (objects, arrays) a reply's result may hold one
+/// inside another, itself included, for a device to accept it: serde_json's
+/// recursion limit, so that an app's own JSON decoder, which gets the result
+/// in an update, needs no deeper stack.
+pub const MAX_RESULT_DEPTH: usize = 127;
 
 /// Longest request id a device may choose, in bytes.
 pub const MAX_REQUEST_ID_BYTES: usize = 64;

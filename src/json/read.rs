@@ -1,18 +1,18 @@
-//! A strict reader for the two small JSON objects a token carries (its
-//! header and its claims), so that verifying a token needs no general JSON
-//! library: a phone that only verifies tokens links this instead of
-//! serde_json (issue 13, item 5).
+//! A strict pull reader for JSON: the objects a token carries (its header,
+//! its claims, a JWK set) and the messages a device reads from the server.
 //!
 //! It reads exactly RFC 8259 JSON with one rule of its own: every string,
 //! read or skipped, must be valid UTF-8 and may not hold a lone surrogate
 //! escape (RFC 8259 section 8.1 requires UTF-8 for JSON exchanged between
 //! systems). Numbers that confkit skips are checked against the grammar
-//! only, whatever their magnitude. Skipped values may nest to any depth:
-//! skipping is iterative and the input is bounded by the token's size.
+//! only, whatever their magnitude. Skipped values may nest to any depth
+//! unless the caller gives a limit ([`Reader::raw_within`]): skipping is
+//! iterative and the input is bounded by its caller's size cap.
 //!
 //! The caller reads an object member by member ([`Reader::object`]) and
 //! decides for each member what it must be; what confkit reads is checked
-//! against serde_json's typed reading by `tests/token_json.rs`.
+//! against serde_json's typed reading by `tests/token_json.rs` (tokens) and
+//! `tests/wire_read.rs` (server messages).
 
 use std::borrow::Cow;
 
@@ -60,8 +60,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The next byte after whitespace, not consumed.
-    fn peek_token(&mut self) -> Result<u8> {
+    /// The next byte after whitespace, not consumed: what kind of value
+    /// comes (`{`, `[`, `"`, a digit or `-`, `t`, `f`, `n`).
+    pub(crate) fn peek_token(&mut self) -> Result<u8> {
         self.skip_whitespace();
         self.peek()
             .ok_or_else(|| self.error("unexpected end of JSON"))
@@ -239,6 +240,41 @@ impl<'a> Reader<'a> {
         Ok(v)
     }
 
+    /// `true` or `false`.
+    pub(crate) fn boolean(&mut self) -> Result<bool> {
+        match self.peek_token()? {
+            b't' => self.literal(b"true").map(|()| true),
+            b'f' => self.literal(b"false").map(|()| false),
+            _ => Err(self.error("expected true or false")),
+        }
+    }
+
+    /// An integer that fits in an i64 (no fraction or exponent; `-0` is
+    /// refused, as serde_json reads it as a float).
+    pub(crate) fn i64(&mut self) -> Result<i64> {
+        let start = self.peek_token().map(|_| self.pos)?;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.error("invalid number"));
+            }
+        }
+        let magnitude = self.u64().map_err(|e| JsonError {
+            reason: e.reason,
+            offset: start,
+        })?;
+        let value = if negative {
+            0i64.checked_sub_unsigned(magnitude).filter(|v| *v != 0)
+        } else {
+            i64::try_from(magnitude).ok()
+        };
+        value.ok_or_else(|| JsonError {
+            reason: "integer out of range".into(),
+            offset: start,
+        })
+    }
+
     /// A non-negative integer that fits in a u64 (no sign, fraction or
     /// exponent).
     pub(crate) fn u64(&mut self) -> Result<u64> {
@@ -338,11 +374,36 @@ impl<'a> Reader<'a> {
     /// Consumes any one value, checking it (nesting is tracked on a stack of
     /// its own, not by recursion).
     pub(crate) fn skip(&mut self) -> Result<()> {
+        self.skip_nested(usize::MAX)
+    }
+
+    /// Consumes any one value, as [`Reader::skip`] does, and returns its
+    /// text.
+    pub(crate) fn raw(&mut self) -> Result<&'a str> {
+        self.raw_within(usize::MAX)
+    }
+
+    /// [`Reader::raw`] for a value that may hold at most `max_depth`
+    /// containers one inside another (itself included).
+    pub(crate) fn raw_within(&mut self, max_depth: usize) -> Result<&'a str> {
+        let start = self.peek_token().map(|_| self.pos)?;
+        self.skip_nested(max_depth)?;
+        std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| JsonError {
+            reason: "invalid UTF-8".into(),
+            offset: start,
+        })
+    }
+
+    fn skip_nested(&mut self, max_depth: usize) -> Result<()> {
         // The closing byte of each open container.
         let mut open: Vec<u8> = Vec::new();
         loop {
             // A value.
-            match self.peek_token()? {
+            let first = self.peek_token()?;
+            if matches!(first, b'{' | b'[') && open.len() >= max_depth {
+                return Err(self.error("nested too deeply"));
+            }
+            match first {
                 b'{' => {
                     self.pos += 1;
                     if self.peek_token()? == b'}' {
