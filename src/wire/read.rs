@@ -638,3 +638,7 @@ pub(crate) fn server_message(bytes: &[u8]) -> Result<ServerRead<'_>, WireError> 
         other => Err(WireError::UnknownType(other.to_owned())),
     }
 }
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod tests;
