@@ -65,7 +65,7 @@ use crate::permissions::{Permission, PermissionSet};
 use crate::snapshot::{ConferenceSnapshot, SessionSnapshot};
 use crate::token::{Claims, KeyRing, TokenError, Validation, DEFAULT_LEEWAY_SECS};
 use crate::wire::message::{IncomingEvent, Op, Request, RequestId};
-use crate::wire::read::{self, EventFields, ResyncResult, ServerRead};
+use crate::wire::read::{self, EventFields, Expect, ResultBody, ResyncResult, ServerRead, Typed};
 use crate::wire::WireError;
 
 /// A request ready to send.
@@ -190,13 +190,20 @@ pub enum Update {
 }
 
 /// A successful reply's result: the JSON object the server sent, as text
-/// (checked JSON, nested at most [`crate::wire::MAX_RESULT_DEPTH`] deep).
+/// (checked JSON, in a message nested at most [`crate::wire::MAX_NESTING`]
+/// deep).
 /// The client reads what it needs from it (a roster, a resync); the rest is
 /// for the app, which knows what it asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyResult(String);
 
 impl ReplyResult {
+    fn from_text(raw: &[u8]) -> Result<Self, ClientError> {
+        String::from_utf8(raw.to_vec())
+            .map(ReplyResult)
+            .map_err(|_| ClientError::Reply("the result is not UTF-8".into()))
+    }
+
     /// The object's JSON text, as the server wrote it.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -507,7 +514,13 @@ impl Client {
     /// Reads one message from the server and applies it. A message that is
     /// refused changes nothing.
     pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<Update>, ClientError> {
-        match read::server_message(bytes)? {
+        let pending = &self.pending;
+        let expect = |id: &str| match pending.get(id) {
+            Some((Pending::Enter, _)) => Expect::Enter,
+            Some((Pending::Resync, _)) => Expect::Resync,
+            _ => Expect::Raw,
+        };
+        match read::server_message(bytes, &expect)? {
             ServerRead::Reply { id, outcome } => self.reply(id, outcome),
             ServerRead::Event(e) => {
                 let mut out = Vec::new();
@@ -520,7 +533,7 @@ impl Client {
     fn reply(
         &mut self,
         id: Option<String>,
-        outcome: Result<&str, ErrorBody>,
+        outcome: Result<ResultBody<'_>, ErrorBody>,
     ) -> Result<Vec<Update>, ClientError> {
         let Some(id) = id else {
             let error = outcome.err().unwrap_or_else(|| {
@@ -539,10 +552,14 @@ impl Client {
                     error,
                 });
             }
-            (Pending::Enter, Ok(raw)) => {
-                let joined = read::enter_result(raw).map_err(reply_error)?;
+            (Pending::Enter, Ok(body)) => {
+                let joined = match body.typed {
+                    Typed::Enter(read) => read,
+                    _ => read::enter_result(body.raw),
+                }
+                .map_err(reply_error)?;
                 let token = self.check_roster_token(&joined.conference)?;
-                let result = ReplyResult(raw.to_owned());
+                let result = ReplyResult::from_text(body.raw)?;
                 self.replace_conference(
                     joined.conference,
                     token,
@@ -554,7 +571,12 @@ impl Client {
                     result,
                 });
             }
-            (Pending::Resync, Ok(raw)) => match read::resync_result(raw).map_err(reply_error)? {
+            (Pending::Resync, Ok(body)) => match match body.typed {
+                Typed::Resync(read) => read,
+                _ => read::resync_result(body.raw),
+            }
+            .map_err(reply_error)?
+            {
                 ResyncResult {
                     snapshot: Some(snapshot),
                     events: None,
@@ -567,7 +589,7 @@ impl Client {
                     events: Some(events),
                 } => {
                     let parsed = events
-                        .iter()
+                        .into_iter()
                         .map(EventFields::read)
                         .collect::<Result<Vec<_>, _>>()?;
                     // Every token first: a refused resync changes nothing.
@@ -591,9 +613,9 @@ impl Client {
                     ))
                 }
             },
-            (Pending::Other, Ok(raw)) => out.push(Update::RequestSucceeded {
+            (Pending::Other, Ok(body)) => out.push(Update::RequestSucceeded {
                 id: id.clone(),
-                result: ReplyResult(raw.to_owned()),
+                result: ReplyResult::from_text(body.raw)?,
             }),
         }
         self.pending.remove(&id);

@@ -33,13 +33,76 @@ impl std::fmt::Display for JsonError {
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Containers open around the cursor.
+    depth: usize,
+    /// Most containers that may be open at once.
+    max_depth: usize,
+    /// The same text, when it is already known to be UTF-8 (strings are then
+    /// sliced from it, not checked again).
+    text: Option<&'a str>,
+}
+
+/// A place in the text to come back to ([`Reader::rewind`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    pos: usize,
+    depth: usize,
 }
 
 type Result<T> = std::result::Result<T, JsonError>;
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, pos: 0 }
+        Reader::with_max_depth(bytes, usize::MAX)
+    }
+
+    /// A reader that refuses more than `max_depth` objects and arrays one
+    /// inside another (the outermost included), also where it skips.
+    pub(crate) fn with_max_depth(bytes: &'a [u8], max_depth: usize) -> Self {
+        Reader {
+            bytes,
+            pos: 0,
+            depth: 0,
+            max_depth,
+            text: None,
+        }
+    }
+
+    /// [`Reader::with_max_depth`] for text already checked as UTF-8 (a whole
+    /// message, checked once instead of string by string).
+    pub(crate) fn with_text(text: &'a str, max_depth: usize) -> Self {
+        Reader {
+            text: Some(text),
+            ..Reader::with_max_depth(text.as_bytes(), max_depth)
+        }
+    }
+
+    /// Where the cursor is, to come back to.
+    pub(crate) fn mark(&mut self) -> Mark {
+        self.skip_whitespace();
+        Mark {
+            pos: self.pos,
+            depth: self.depth,
+        }
+    }
+
+    /// Back to `mark` (after a failed attempt to read a value one way).
+    pub(crate) fn rewind(&mut self, mark: Mark) {
+        self.pos = mark.pos;
+        self.depth = mark.depth;
+    }
+
+    /// The text from `mark` to the cursor.
+    pub(crate) fn since(&self, mark: Mark) -> &'a [u8] {
+        &self.bytes[mark.pos..self.pos]
+    }
+
+    fn open(&mut self) -> Result<()> {
+        if self.depth >= self.max_depth {
+            return Err(self.error("nested too deeply"));
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     /// An error at the current position.
@@ -92,14 +155,25 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Only whitespace is left.
+    pub(crate) fn end(&mut self) -> Result<()> {
+        self.skip_whitespace();
+        if self.pos != self.bytes.len() {
+            return Err(self.error("trailing characters after the value"));
+        }
+        Ok(())
+    }
+
     /// Reads an object value, as [`Reader::object`] does, and stops after it.
     pub(crate) fn members<F>(&mut self, mut member: F) -> Result<()>
     where
         F: FnMut(&str, &mut Reader<'a>) -> Result<()>,
     {
         self.expect(b'{')?;
+        self.open()?;
         if self.peek_token()? == b'}' {
             self.pos += 1;
+            self.depth -= 1;
             return Ok(());
         }
         loop {
@@ -113,6 +187,7 @@ impl<'a> Reader<'a> {
                 b',' => self.pos += 1,
                 b'}' => {
                     self.pos += 1;
+                    self.depth -= 1;
                     return Ok(());
                 }
                 _ => return Err(self.error("expected ',' or '}'")),
@@ -141,6 +216,8 @@ impl<'a> Reader<'a> {
         let mut owned: Option<Vec<u8>> = None;
         let mut run = start;
         loop {
+            // Up to the next byte that needs a look.
+            self.pos += plain_run(&bytes[self.pos..]);
             let Some(b) = self.peek() else {
                 return Err(self.error("unterminated string"));
             };
@@ -148,20 +225,24 @@ impl<'a> Reader<'a> {
                 b'"' => {
                     let end = self.pos;
                     self.pos += 1;
-                    let text = match owned {
-                        None => Cow::Borrowed(&bytes[start..end]),
+                    let invalid = || JsonError {
+                        reason: "invalid UTF-8 in a string".into(),
+                        offset: end,
+                    };
+                    return match owned {
+                        None => match self.text {
+                            // Both ends are quotes, so on character boundaries.
+                            Some(text) => {
+                                text.get(start..end).map(Cow::Borrowed).ok_or_else(invalid)
+                            }
+                            None => std::str::from_utf8(&bytes[start..end])
+                                .map(Cow::Borrowed)
+                                .map_err(|_| invalid()),
+                        },
                         Some(mut v) => {
                             v.extend_from_slice(&bytes[run..end]);
-                            Cow::Owned(v)
+                            String::from_utf8(v).map(Cow::Owned).map_err(|_| invalid())
                         }
-                    };
-                    return match text {
-                        Cow::Borrowed(b) => std::str::from_utf8(b)
-                            .map(Cow::Borrowed)
-                            .map_err(|_| self.error("invalid UTF-8 in a string")),
-                        Cow::Owned(v) => String::from_utf8(v)
-                            .map(Cow::Owned)
-                            .map_err(|_| self.error("invalid UTF-8 in a string")),
                     };
                 }
                 b'\\' => {
@@ -171,8 +252,43 @@ impl<'a> Reader<'a> {
                     self.escape(buf)?;
                     run = self.pos;
                 }
-                0x00..=0x1f => return Err(self.error("control character in a string")),
-                _ => self.pos += 1,
+                _ => return Err(self.error("control character in a string")),
+            }
+        }
+    }
+
+    /// Consumes a string, checking it as [`Reader::string`] does, without
+    /// decoding it.
+    fn skip_string(&mut self) -> Result<()> {
+        if self.peek_token()? != b'"' {
+            return Err(self.error("expected a string"));
+        }
+        self.pos += 1;
+        let bytes = self.bytes;
+        let mut run = self.pos;
+        let mut scratch = Vec::new();
+        loop {
+            self.pos += plain_run(&bytes[self.pos..]);
+            let Some(b) = self.peek() else {
+                return Err(self.error("unterminated string"));
+            };
+            // Escapes are ASCII, so each run between them must be UTF-8.
+            let text = &bytes[run..self.pos];
+            if self.text.is_none() && !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                return Err(self.error("invalid UTF-8 in a string"));
+            }
+            match b {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    scratch.clear();
+                    self.escape(&mut scratch)?;
+                    run = self.pos;
+                }
+                _ => return Err(self.error("control character in a string")),
             }
         }
     }
@@ -354,8 +470,10 @@ impl<'a> Reader<'a> {
         F: FnMut(&mut Reader<'a>) -> Result<()>,
     {
         self.expect(b'[')?;
+        self.open()?;
         if self.peek_token()? == b']' {
             self.pos += 1;
+            self.depth -= 1;
             return Ok(());
         }
         loop {
@@ -364,6 +482,7 @@ impl<'a> Reader<'a> {
                 b',' => self.pos += 1,
                 b']' => {
                     self.pos += 1;
+                    self.depth -= 1;
                     return Ok(());
                 }
                 _ => return Err(self.error("expected ',' or ']'")),
@@ -374,33 +493,14 @@ impl<'a> Reader<'a> {
     /// Consumes any one value, checking it (nesting is tracked on a stack of
     /// its own, not by recursion).
     pub(crate) fn skip(&mut self) -> Result<()> {
-        self.skip_nested(usize::MAX)
-    }
-
-    /// Consumes any one value, as [`Reader::skip`] does, and returns its
-    /// text.
-    pub(crate) fn raw(&mut self) -> Result<&'a str> {
-        self.raw_within(usize::MAX)
-    }
-
-    /// [`Reader::raw`] for a value that may hold at most `max_depth`
-    /// containers one inside another (itself included).
-    pub(crate) fn raw_within(&mut self, max_depth: usize) -> Result<&'a str> {
-        let start = self.peek_token().map(|_| self.pos)?;
-        self.skip_nested(max_depth)?;
-        std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| JsonError {
-            reason: "invalid UTF-8".into(),
-            offset: start,
-        })
-    }
-
-    fn skip_nested(&mut self, max_depth: usize) -> Result<()> {
         // The closing byte of each open container.
         let mut open: Vec<u8> = Vec::new();
         loop {
             // A value.
             let first = self.peek_token()?;
-            if matches!(first, b'{' | b'[') && open.len() >= max_depth {
+            if matches!(first, b'{' | b'[')
+                && self.depth.saturating_add(open.len()) >= self.max_depth
+            {
                 return Err(self.error("nested too deeply"));
             }
             match first {
@@ -423,9 +523,7 @@ impl<'a> Reader<'a> {
                         continue;
                     }
                 }
-                b'"' => {
-                    self.string()?;
-                }
+                b'"' => self.skip_string()?,
                 b't' => self.literal(b"true")?,
                 b'f' => self.literal(b"false")?,
                 b'n' => self.literal(b"null")?,
@@ -456,6 +554,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Consumes any one value, as [`Reader::skip`] does, and returns its
+    /// text (UTF-8: every string in it was checked, the rest is ASCII).
+    pub(crate) fn raw(&mut self) -> Result<&'a [u8]> {
+        let start = self.mark();
+        self.skip()?;
+        Ok(self.since(start))
+    }
+
     /// A member name and its colon, inside a skipped object.
     fn member_name(&mut self) -> Result<()> {
         if self.peek_token()? != b'"' {
@@ -464,6 +570,34 @@ impl<'a> Reader<'a> {
         self.string()?;
         self.expect(b':')
     }
+}
+
+/// How many bytes at the start of `text` need no look inside a string: not
+/// `"`, `\`, or a control character. Eight at a time while there are
+/// eight: a byte of a word `w` is `b` when `w ^ b·1` has a zero byte, and
+/// below 0x20 when `w − 0x20·1` borrows into its top bit (exact for "any
+/// byte", which is all that is asked before the byte-wise search).
+fn plain_run(text: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & TOPS;
+    let mut i = 0;
+    while let Some(chunk) = text.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let special = zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & TOPS);
+        if special != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + text[i..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(text.len() - i)
 }
 
 /// Fills `slot` from a member seen once; a second time is an error (a JSON
@@ -543,6 +677,27 @@ mod tests {
         }
         let mut r = Reader::new(b"\"\xff\"");
         assert!(r.skip().is_err(), "invalid UTF-8 in a skipped string");
+    }
+
+    #[test]
+    fn a_plain_run_stops_at_the_first_byte_that_needs_a_look() {
+        for len in 0..20 {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..=len {
+                    let mut text = vec![b'a'; len];
+                    text.extend_from_slice("é☃ ~\x7f".as_bytes());
+                    let plain = text.len();
+                    text.insert(at.min(plain), special);
+                    assert_eq!(plain_run(&text), at.min(plain), "{len} {special} {at}");
+                }
+                assert_eq!(plain_run(&vec![b' '; len]), len);
+            }
+        }
+        for b in 0u8..=255 {
+            let special = b == b'"' || b == b'\\' || b < 0x20;
+            let text = [b'x', b'x', b'x', b'x', b'x', b'x', b'x', b, b'x'];
+            assert_eq!(plain_run(&text), if special { 7 } else { 9 }, "{b}");
+        }
     }
 
     #[test]

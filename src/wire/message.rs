@@ -410,18 +410,16 @@ impl ServerMessage {
     /// Reads a server message (as a [`crate::client::Client`] reads it; the
     /// result of a reply is then read into a JSON value).
     pub fn parse(bytes: &[u8]) -> Result<ServerMessage, WireError> {
-        Ok(match read::server_message(bytes)? {
+        Ok(match read::server_message(bytes, &|_| read::Expect::Raw)? {
             ServerRead::Event(e) => ServerMessage::Event(e),
-            ServerRead::Reply { id, outcome } => {
-                ServerMessage::Reply {
-                    id,
-                    outcome: match outcome {
-                        Ok(raw) => Ok(serde_json::from_str(raw)
-                            .map_err(|e| WireError::Invalid(e.to_string()))?),
-                        Err(e) => Err(e),
-                    },
-                }
-            }
+            ServerRead::Reply { id, outcome } => ServerMessage::Reply {
+                id,
+                outcome: match outcome {
+                    Ok(body) => Ok(serde_json::from_slice(body.raw)
+                        .map_err(|e| WireError::Invalid(e.to_string()))?),
+                    Err(e) => Err(e),
+                },
+            },
         })
     }
 }

@@ -5,6 +5,10 @@
 //!
 //! - [`message`]: the messages, their encoding and their checks, shared by
 //!   both halves.
+//! - `read` and `write` (internal): the device's side, reading server
+//!   messages and writing requests with confkit's own JSON (`src/json/`), so
+//!   that a phone's library links no serde_json; `read` is compared with
+//!   serde's reading of the same bytes by its tests.
 //! - [`server`]: the authority's side, [`crate::Platform::handle_message`] and
 //!   the session's events as wire messages. It only converts and calls the
 //!   platform's operations.
@@ -28,11 +32,12 @@ pub const PROTOCOL_VERSION: u64 = 1;
 /// Largest message accepted in either direction, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
-/// How many containers (objects, arrays) a reply's result may hold one
-/// inside another, itself included, for a device to accept it: serde_json's
-/// recursion limit, so that an app's own JSON decoder, which gets the result
-/// in an update, needs no deeper stack.
-pub const MAX_RESULT_DEPTH: usize = 127;
+/// How many objects and arrays a server message may hold one inside
+/// another, the message itself included, for a device to accept it. A
+/// reply's result may then nest 127 deep: what serde_json reads into a value
+/// (its recursion limit), so that an app's own JSON decoder, which gets the
+/// result in an update, needs no deeper stack.
+pub const MAX_NESTING: usize = 128;
 
 /// Longest request id a device may choose, in bytes.
 pub const MAX_REQUEST_ID_BYTES: usize = 64;

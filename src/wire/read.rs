@@ -12,14 +12,14 @@
 //!   surrogate escape (RFC 8259 section 8.1);
 //! - a struct must be a JSON object (serde would also read an array of its
 //!   members in order);
-//! - a reply's result may nest at most [`super::MAX_RESULT_DEPTH`] containers, also
-//!   in members this library skips (serde_json's limit of 128 applied only
-//!   where it built values).
+//! - a message may nest at most [`super::MAX_NESTING`] containers, also in
+//!   members this library skips (serde_json's limit applied only where it
+//!   built values: a reply's result, read into a `Value`).
 
 use std::borrow::Cow;
 
 use super::message::IncomingEvent;
-use super::{VersionSeen, WireError, MAX_MESSAGE_BYTES, MAX_RESULT_DEPTH, PROTOCOL_VERSION};
+use super::{VersionSeen, WireError, MAX_MESSAGE_BYTES, MAX_NESTING, PROTOCOL_VERSION};
 use crate::error::ErrorBody;
 use crate::event::{EndReason, EventKind, ParticipantView};
 use crate::identity::{ConferenceId, ExternalId, ParticipantInfo};
@@ -235,47 +235,68 @@ pub(crate) fn session_snapshot(r: &mut Reader<'_>) -> R<SessionSnapshot> {
 
 /// What a join or listen reply holds: the conference's roster, as of a
 /// sequence number.
+#[derive(Debug)]
 pub(crate) struct EnterResult {
     pub(crate) conference: ConferenceSnapshot,
     pub(crate) as_of_sequence: u64,
 }
 
-/// Reads a join or listen reply's result.
-pub(crate) fn enter_result(raw: &str) -> R<EnterResult> {
+fn enter_members(r: &mut Reader<'_>) -> R<EnterResult> {
     let (mut conference, mut as_of) = (None, None);
-    Reader::new(raw.as_bytes()).object(|key, r| match key {
+    r.members(|key, r| match key {
         "conference" => field(&mut conference, key, r, conference_snapshot),
         "asOfSequence" => field(&mut as_of, key, r, Reader::u64),
         _ => r.skip(),
     })?;
-    let end = Reader::new(b"");
     Ok(EnterResult {
-        conference: required(conference, "conference", &end)?,
-        as_of_sequence: required(as_of, "asOfSequence", &end)?,
+        conference: required(conference, "conference", r)?,
+        as_of_sequence: required(as_of, "asOfSequence", r)?,
     })
 }
 
-/// An event's members inside a resync reply's list (each read when the
-/// resync is applied).
-#[derive(Debug, Default)]
+/// A whole text read by `read`.
+fn whole<'a, T>(raw: &'a [u8], read: impl FnOnce(&mut Reader<'a>) -> R<T>) -> R<T> {
+    let mut r = Reader::new(raw);
+    let value = read(&mut r)?;
+    r.end()?;
+    Ok(value)
+}
+
+/// Reads a join or listen reply's result from its text.
+pub(crate) fn enter_result(raw: &[u8]) -> R<EnterResult> {
+    whole(raw, enter_members)
+}
+
+/// An event as read: a known kind, or the `type` of one this library does
+/// not know, or knows in a shape it cannot read (its members skipped).
+#[derive(Debug)]
+pub(crate) enum EventSlot {
+    Known(EventKind),
+    Unknown(String),
+}
+
+/// An event member's value as read: `None` for `null`.
+type EventValue = Option<Result<EventSlot, WireError>>;
+
+/// An event's members inside a resync reply's list.
+#[derive(Debug)]
 pub(crate) struct EventFields<'a> {
-    sequence: Option<&'a str>,
-    conference_id: Option<&'a str>,
-    event: Option<&'a str>,
+    sequence: Option<&'a [u8]>,
+    conference_id: Option<&'a [u8]>,
+    event: EventValue,
 }
 
 impl EventFields<'_> {
-    /// Reads the event.
-    pub(crate) fn read(&self) -> Result<IncomingEvent, WireError> {
-        let slot = self.event.map(event).transpose()?;
-        incoming(self.sequence, self.conference_id, slot)
+    /// The event.
+    pub(crate) fn read(self) -> Result<IncomingEvent, WireError> {
+        incoming(self.sequence, self.conference_id, self.event)
     }
 }
 
 /// A raw member, `null` as `None`.
-fn raw_or_null<'a>(r: &mut Reader<'a>) -> R<Option<&'a str>> {
+fn raw_or_null<'a>(r: &mut Reader<'a>) -> R<Option<&'a [u8]>> {
     let raw = r.raw()?;
-    Ok((raw != "null").then_some(raw))
+    Ok((raw != b"null").then_some(raw))
 }
 
 fn event_fields<'a>(r: &mut Reader<'a>) -> R<EventFields<'a>> {
@@ -283,7 +304,7 @@ fn event_fields<'a>(r: &mut Reader<'a>) -> R<EventFields<'a>> {
     r.members(|key, r| match key {
         "sequence" => field(&mut sequence, key, r, raw_or_null),
         "conferenceId" => field(&mut conference_id, key, r, raw_or_null),
-        "event" => field(&mut event, key, r, raw_or_null),
+        "event" => field(&mut event, key, r, event_member),
         _ => r.skip(),
     })?;
     Ok(EventFields {
@@ -300,10 +321,9 @@ pub(crate) struct ResyncResult<'a> {
     pub(crate) events: Option<Vec<EventFields<'a>>>,
 }
 
-/// Reads a resync reply's result.
-pub(crate) fn resync_result(raw: &str) -> R<ResyncResult<'_>> {
+fn resync_members<'a>(r: &mut Reader<'a>) -> R<ResyncResult<'a>> {
     let (mut snapshot, mut events) = (None, None);
-    Reader::new(raw.as_bytes()).object(|key, r| match key {
+    r.members(|key, r| match key {
         "snapshot" => field(&mut snapshot, key, r, |r| opt(r, session_snapshot)),
         "events" => field(&mut events, key, r, |r| opt(r, |r| list(r, event_fields))),
         _ => r.skip(),
@@ -314,37 +334,15 @@ pub(crate) fn resync_result(raw: &str) -> R<ResyncResult<'_>> {
     })
 }
 
-/// An event as read: a known kind, or the `type` of one this library does
-/// not know, or knows in a shape it cannot read (its members skipped).
-#[derive(Debug)]
-pub(crate) enum EventSlot {
-    Known(EventKind),
-    Unknown(String),
+/// Reads a resync reply's result from its text.
+pub(crate) fn resync_result(raw: &[u8]) -> R<ResyncResult<'_>> {
+    whole(raw, resync_members)
 }
 
-/// Reads an event object: its `type` first, then its members for that type.
-fn event(raw: &str) -> Result<EventSlot, WireError> {
-    if !raw.starts_with('{') {
-        return Err(WireError::Invalid("event must be an object".into()));
-    }
-    let mut tag: Option<Option<String>> = None;
-    let read_tag = Reader::new(raw.as_bytes()).object(|key, r| match key {
-        "type" => field(&mut tag, key, r, |r| opt(r, string)),
-        _ => r.skip(),
-    });
-    let (Ok(()), Some(Some(tag))) = (read_tag, tag) else {
-        return Err(WireError::Invalid("event.type must be a string".into()));
-    };
-    Ok(match event_kind(&tag, raw) {
-        Some(Ok(kind)) => EventSlot::Known(kind),
-        Some(Err(_)) | None => EventSlot::Unknown(tag),
-    })
-}
-
-/// The members of an event of type `tag` (`None` for a type this library
-/// does not know).
-fn event_kind(tag: &str, raw: &str) -> Option<R<EventKind>> {
-    let fields: &[&str] = match tag {
+/// The members of each event type (those serde's derive reads; any other
+/// is skipped), or `None` for a type this library does not know.
+fn fields_of(tag: &str) -> Option<&'static [&'static str]> {
+    Some(match tag {
         "conferenceCreated" => &["conferenceAlias", "isProtected"],
         "conferenceEnded" => &["reason"],
         "invitationReceived" => &["conferenceAlias", "inviter", "token", "permissions"],
@@ -355,99 +353,140 @@ fn event_kind(tag: &str, raw: &str) -> Option<R<EventKind>> {
         "tokenRefreshed" => &["token", "permissions", "expiresAt"],
         "eventsMissed" => &["firstMissedSequence", "firstAvailableSequence"],
         _ => return None,
+    })
+}
+
+/// Reads an event member: in one pass when the event's `type` comes first
+/// (as the server writes it), otherwise (or when that pass fails) from its
+/// text, its `type` first. Both give the same answer.
+fn event_member<'a>(r: &mut Reader<'a>) -> R<EventValue> {
+    if r.null()? {
+        return Ok(None);
+    }
+    let mark = r.mark();
+    if r.peek_token()? == b'{' {
+        if let Ok(slot) = event_one_pass(r) {
+            return Ok(Some(Ok(slot)));
+        }
+        r.rewind(mark);
+    }
+    let raw = r.raw()?;
+    Ok(Some(event(raw)))
+}
+
+fn event_one_pass(r: &mut Reader<'_>) -> R<EventSlot> {
+    let mut tag: Option<(String, Option<&'static [&'static str]>)> = None;
+    let mut m = EventMembers::default();
+    r.members(|key, r| match &tag {
+        None if key == "type" => {
+            let t = string(r)?;
+            let fields = fields_of(&t);
+            tag = Some((t, fields));
+            Ok(())
+        }
+        None => Err(r.error("the event's type does not come first")),
+        Some(_) if key == "type" => Err(r.error("duplicate member \"type\"")),
+        Some((_, Some(fields))) if fields.contains(&key) => m.member(key, r),
+        Some(_) => r.skip(),
+    })?;
+    match tag {
+        Some((t, Some(_))) => build(&t, m, r).map(EventSlot::Known),
+        Some((t, None)) => Ok(EventSlot::Unknown(t)),
+        None => Err(r.error("an event without a type")),
+    }
+}
+
+/// Reads an event object from its text: its `type` first, then its members
+/// for that type.
+fn event(raw: &[u8]) -> Result<EventSlot, WireError> {
+    if !raw.starts_with(b"{") {
+        return Err(WireError::Invalid("event must be an object".into()));
+    }
+    let mut tag: Option<Option<String>> = None;
+    let read_tag = whole(raw, |r| {
+        r.members(|key, r| match key {
+            "type" => field(&mut tag, key, r, |r| opt(r, string)),
+            _ => r.skip(),
+        })
+    });
+    let (Ok(()), Some(Some(tag))) = (read_tag, tag) else {
+        return Err(WireError::Invalid("event.type must be a string".into()));
+    };
+    let Some(fields) = fields_of(&tag) else {
+        return Ok(EventSlot::Unknown(tag));
     };
     let mut m = EventMembers::default();
-    // Only this type's members are read; any other is skipped, as serde
-    // skips what a variant does not have.
-    let read = |m: &mut EventMembers| {
-        Reader::new(raw.as_bytes()).object(|key, r| {
+    let kind = whole(raw, |r| {
+        r.members(|key, r| {
             if fields.contains(&key) {
                 m.member(key, r)
             } else {
                 r.skip()
             }
-        })
-    };
-    let end = Reader::new(b"");
-    let end = &end;
-    let kind = match tag {
-        "conferenceCreated" => read(&mut m).and_then(|()| {
-            Ok(EventKind::ConferenceCreated {
-                conference_alias: required(m.conference_alias, "conferenceAlias", end)?,
-                is_protected: required(m.is_protected, "isProtected", end)?,
-            })
-        }),
-        "conferenceEnded" => read(&mut m).and_then(|()| {
-            Ok(EventKind::ConferenceEnded {
-                reason: required(m.reason, "reason", end)?,
-            })
-        }),
-        "invitationReceived" => read(&mut m).and_then(|()| {
-            Ok(EventKind::InvitationReceived {
-                conference_alias: required(m.conference_alias, "conferenceAlias", end)?,
-                inviter: required(m.inviter, "inviter", end)?,
-                token: m.token.flatten(),
-                permissions: m.permissions.flatten(),
-            })
-        }),
-        "participantAdded" => read(&mut m).and_then(|()| {
-            Ok(EventKind::ParticipantAdded {
-                participant: required(m.participant, "participant", end)?,
-            })
-        }),
-        "participantUpdated" => read(&mut m).and_then(|()| {
-            Ok(EventKind::ParticipantUpdated {
-                participant: required(m.participant, "participant", end)?,
-                old_status: required(m.old_status, "oldStatus", end)?,
-                new_status: required(m.new_status, "newStatus", end)?,
-            })
-        }),
-        "permissionsUpdated" => read(&mut m).and_then(|()| {
-            Ok(EventKind::PermissionsUpdated {
-                permissions: required(m.permissions.flatten(), "permissions", end)?,
-                token: m.token.flatten(),
-            })
-        }),
-        "switched" => read(&mut m).and_then(|()| {
-            Ok(EventKind::Switched {
-                external_id: required(m.external_id, "externalId", end)?,
-            })
-        }),
-        "participantRemoved" => read(&mut m).and_then(|()| {
-            Ok(EventKind::ParticipantRemoved {
-                external_id: required(m.external_id, "externalId", end)?,
-            })
-        }),
-        "tokenRefreshed" => read(&mut m).and_then(|()| {
-            Ok(EventKind::TokenRefreshed {
-                token: required(m.token.flatten(), "token", end)?,
-                permissions: required(m.permissions.flatten(), "permissions", end)?,
-                expires_at: required(m.expires_at, "expiresAt", end)?,
-            })
-        }),
-        "eventsMissed" => read(&mut m).and_then(|()| {
-            Ok(EventKind::EventsMissed {
-                first_missed_sequence: required(
-                    m.first_missed_sequence,
-                    "firstMissedSequence",
-                    end,
-                )?,
-                first_available_sequence: required(
-                    m.first_available_sequence,
-                    "firstAvailableSequence",
-                    end,
-                )?,
-            })
-        }),
-        _ => return None,
-    };
-    Some(kind)
+        })?;
+        build(&tag, m, r)
+    });
+    Ok(match kind {
+        Ok(kind) => EventSlot::Known(kind),
+        Err(_) => EventSlot::Unknown(tag),
+    })
+}
+
+/// The event of type `tag` (one [`fields_of`] knows) from its members.
+fn build(tag: &str, m: EventMembers, r: &Reader<'_>) -> R<EventKind> {
+    Ok(match tag {
+        "conferenceCreated" => EventKind::ConferenceCreated {
+            conference_alias: required(m.conference_alias, "conferenceAlias", r)?,
+            is_protected: required(m.is_protected, "isProtected", r)?,
+        },
+        "conferenceEnded" => EventKind::ConferenceEnded {
+            reason: required(m.reason, "reason", r)?,
+        },
+        "invitationReceived" => EventKind::InvitationReceived {
+            conference_alias: required(m.conference_alias, "conferenceAlias", r)?,
+            inviter: required(m.inviter, "inviter", r)?,
+            token: m.token.flatten(),
+            permissions: m.permissions.flatten(),
+        },
+        "participantAdded" => EventKind::ParticipantAdded {
+            participant: required(m.participant, "participant", r)?,
+        },
+        "participantUpdated" => EventKind::ParticipantUpdated {
+            participant: required(m.participant, "participant", r)?,
+            old_status: required(m.old_status, "oldStatus", r)?,
+            new_status: required(m.new_status, "newStatus", r)?,
+        },
+        "permissionsUpdated" => EventKind::PermissionsUpdated {
+            permissions: required(m.permissions.flatten(), "permissions", r)?,
+            token: m.token.flatten(),
+        },
+        "switched" => EventKind::Switched {
+            external_id: required(m.external_id, "externalId", r)?,
+        },
+        "participantRemoved" => EventKind::ParticipantRemoved {
+            external_id: required(m.external_id, "externalId", r)?,
+        },
+        "tokenRefreshed" => EventKind::TokenRefreshed {
+            token: required(m.token.flatten(), "token", r)?,
+            permissions: required(m.permissions.flatten(), "permissions", r)?,
+            expires_at: required(m.expires_at, "expiresAt", r)?,
+        },
+        "eventsMissed" => EventKind::EventsMissed {
+            first_missed_sequence: required(m.first_missed_sequence, "firstMissedSequence", r)?,
+            first_available_sequence: required(
+                m.first_available_sequence,
+                "firstAvailableSequence",
+                r,
+            )?,
+        },
+        other => return Err(r.error(format!("unknown event type {other:?}"))),
+    })
 }
 
 /// The members any event type may have, each read as that type reads it.
 /// `token` and `permissions` are optional in some types and required in
 /// others: they are read as optional (`null` allowed) and a required one
-/// that is `null` counts as missing, which is what serde does too.
+/// that is `null` counts as missing, which serde refuses too.
 #[derive(Default)]
 struct EventMembers {
     conference_alias: Option<String>,
@@ -490,17 +529,18 @@ impl EventMembers {
 
 /// An event from its members.
 fn incoming(
-    sequence: Option<&str>,
-    conference_id: Option<&str>,
-    event: Option<EventSlot>,
+    sequence: Option<&[u8]>,
+    conference_id: Option<&[u8]>,
+    event: EventValue,
 ) -> Result<IncomingEvent, WireError> {
+    let event = event.transpose()?;
     let sequence = sequence
-        .and_then(|raw| Reader::new(raw.as_bytes()).u64().ok())
+        .and_then(|raw| Reader::new(raw).u64().ok())
         .ok_or_else(|| WireError::Invalid("sequence must be a whole number".into()))?;
     let conference_id = match conference_id {
-        None | Some("null") => None,
+        None | Some(b"null") => None,
         Some(raw) => {
-            let s = Reader::new(raw.as_bytes())
+            let s = Reader::new(raw)
                 .string()
                 .map_err(|_| WireError::Invalid("conferenceId must be a string".into()))?;
             Some(
@@ -522,71 +562,147 @@ fn incoming(
     })
 }
 
-/// A server message as the device reads it: a reply's result still as its
-/// text (read into the types its request expects by the client), or an
-/// event.
+/// What the client expects a reply's result to be (by its request id), so
+/// that it is read into that type in the same pass as the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// Kept as text only.
+    Raw,
+    /// A join's or listen's roster.
+    Enter,
+    /// A resync's events or snapshot.
+    Resync,
+}
+
+/// A result read into what was expected, or why it could not be.
+#[derive(Debug)]
+pub(crate) enum Typed<'a> {
+    /// Not read (text only, or its request id came after it).
+    None,
+    Enter(R<EnterResult>),
+    Resync(R<ResyncResult<'a>>),
+}
+
+/// A reply's result: its text, and what it was read into.
+#[derive(Debug)]
+pub(crate) struct ResultBody<'a> {
+    pub(crate) raw: &'a [u8],
+    pub(crate) typed: Typed<'a>,
+}
+
+/// Reads a result member: into the expected type when it reads as one
+/// (its text is what that pass went over), otherwise skipped as text.
+fn result_member<'a>(r: &mut Reader<'a>, expect: Expect) -> R<ResultBody<'a>> {
+    let mark = r.mark();
+    let typed = match expect {
+        Expect::Raw => Typed::None,
+        Expect::Enter => match enter_members(r) {
+            Ok(e) => {
+                return Ok(ResultBody {
+                    raw: r.since(mark),
+                    typed: Typed::Enter(Ok(e)),
+                })
+            }
+            Err(e) => Typed::Enter(Err(e)),
+        },
+        Expect::Resync => match resync_members(r) {
+            Ok(x) => {
+                return Ok(ResultBody {
+                    raw: r.since(mark),
+                    typed: Typed::Resync(Ok(x)),
+                })
+            }
+            Err(e) => Typed::Resync(Err(e)),
+        },
+    };
+    r.rewind(mark);
+    let raw = r.raw()?;
+    Ok(ResultBody { raw, typed })
+}
+
+/// A server message as the device reads it.
 #[derive(Debug)]
 pub(crate) enum ServerRead<'a> {
     Reply {
         id: Option<String>,
-        outcome: Result<&'a str, ErrorBody>,
+        outcome: Result<ResultBody<'a>, ErrorBody>,
     },
     Event(IncomingEvent),
 }
 
-/// A server message's members that this library reads, each still as its
-/// text (`null` included).
+/// A server message's members that this library reads: the event and the
+/// result already read, the others still as text (`null` included).
 #[derive(Default)]
 struct Top<'a> {
-    v: Option<&'a str>,
-    message_type: Option<&'a str>,
-    id: Option<&'a str>,
-    sequence: Option<&'a str>,
-    conference_id: Option<&'a str>,
-    event: Option<&'a str>,
-    result: Option<&'a str>,
-    error: Option<&'a str>,
+    v: Option<&'a [u8]>,
+    message_type: Option<&'a [u8]>,
+    id: Option<&'a [u8]>,
+    sequence: Option<&'a [u8]>,
+    conference_id: Option<&'a [u8]>,
+    event: Option<EventValue>,
+    result: Option<ResultBody<'a>>,
+    error: Option<&'a [u8]>,
 }
 
-fn error_body(raw: &str) -> R<ErrorBody> {
+fn error_body(raw: &[u8]) -> R<ErrorBody> {
     let (mut code, mut reason, mut description) = (None, None, None);
-    Reader::new(raw.as_bytes()).object(|key, r| match key {
-        "error_code" => field(&mut code, key, r, i32),
-        "error_reason" => field(&mut reason, key, r, string),
-        "error_description" => field(&mut description, key, r, string),
-        _ => r.skip(),
-    })?;
-    let end = Reader::new(b"");
-    Ok(ErrorBody {
-        error_code: required(code, "error_code", &end)?,
-        error_reason: required(reason, "error_reason", &end)?,
-        error_description: required(description, "error_description", &end)?,
+    whole(raw, |r| {
+        r.members(|key, r| match key {
+            "error_code" => field(&mut code, key, r, i32),
+            "error_reason" => field(&mut reason, key, r, string),
+            "error_description" => field(&mut description, key, r, string),
+            _ => r.skip(),
+        })?;
+        Ok(ErrorBody {
+            error_code: required(code, "error_code", r)?,
+            error_reason: required(reason, "error_reason", r)?,
+            error_description: required(description, "error_description", r)?,
+        })
     })
 }
 
-/// Reads a server message (within [`MAX_MESSAGE_BYTES`]).
-pub(crate) fn server_message(bytes: &[u8]) -> Result<ServerRead<'_>, WireError> {
+/// A request id's text, if `raw` is a JSON string.
+fn id_text(raw: &[u8]) -> Option<Cow<'_, str>> {
+    Reader::new(raw).string().ok()
+}
+
+/// Reads a server message (within [`MAX_MESSAGE_BYTES`], nested at most
+/// [`MAX_NESTING`] deep); `expect` tells, by request id, what a reply's
+/// result should be read into.
+pub(crate) fn server_message<'a>(
+    bytes: &'a [u8],
+    expect: &dyn Fn(&str) -> Expect,
+) -> Result<ServerRead<'a>, WireError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(WireError::TooLarge {
             len: bytes.len(),
             max: MAX_MESSAGE_BYTES,
         });
     }
+    let text = std::str::from_utf8(bytes).map_err(|e| WireError::NotJson(e.to_string()))?;
     let mut m = Top::default();
-    Reader::new(bytes)
-        .object(|key, r| match key {
-            "v" => field(&mut m.v, key, r, Reader::raw),
-            "type" => field(&mut m.message_type, key, r, Reader::raw),
-            "id" => field(&mut m.id, key, r, Reader::raw),
-            "sequence" => field(&mut m.sequence, key, r, Reader::raw),
-            "conferenceId" => field(&mut m.conference_id, key, r, Reader::raw),
-            "event" => field(&mut m.event, key, r, Reader::raw),
-            "result" => field(&mut m.result, key, r, |r| r.raw_within(MAX_RESULT_DEPTH)),
-            "error" => field(&mut m.error, key, r, Reader::raw),
-            _ => r.skip(),
-        })
-        .map_err(|e| WireError::NotJson(e.to_string()))?;
-    match m.v.and_then(|raw| Reader::new(raw.as_bytes()).u64().ok()) {
+    let mut r = Reader::with_text(text, MAX_NESTING);
+    r.members(|key, r| match key {
+        "v" => field(&mut m.v, key, r, Reader::raw),
+        "type" => field(&mut m.message_type, key, r, Reader::raw),
+        "id" => field(&mut m.id, key, r, Reader::raw),
+        "sequence" => field(&mut m.sequence, key, r, Reader::raw),
+        "conferenceId" => field(&mut m.conference_id, key, r, Reader::raw),
+        "event" => field(&mut m.event, key, r, event_member),
+        "result" => {
+            // The server writes `type` and `id` first.
+            let shape = match (m.message_type, m.id) {
+                (Some(b"\"reply\""), Some(id)) => id_text(id).map_or(Expect::Raw, |id| expect(&id)),
+                _ => Expect::Raw,
+            };
+            field(&mut m.result, key, r, |r| result_member(r, shape))
+        }
+        "error" => field(&mut m.error, key, r, Reader::raw),
+        _ => r.skip(),
+    })
+    .and_then(|()| r.end())
+    .map_err(|e| WireError::NotJson(e.to_string()))?;
+    match m.v.and_then(|raw| Reader::new(raw).u64().ok()) {
         Some(PROTOCOL_VERSION) => {}
         Some(n) => {
             return Err(WireError::UnsupportedVersion {
@@ -601,29 +717,25 @@ pub(crate) fn server_message(bytes: &[u8]) -> Result<ServerRead<'_>, WireError> 
     }
     let message_type = m
         .message_type
-        .and_then(|raw| Reader::new(raw.as_bytes()).string().ok())
+        .and_then(id_text)
         .ok_or_else(|| WireError::Invalid("type must be a string".into()))?;
     match &*message_type {
-        "event" => {
-            let slot = m.event.map(event).transpose()?;
-            Ok(ServerRead::Event(incoming(
-                m.sequence,
-                m.conference_id,
-                slot,
-            )?))
-        }
+        "event" => Ok(ServerRead::Event(incoming(
+            m.sequence,
+            m.conference_id,
+            m.event.flatten(),
+        )?)),
         "reply" => {
             let id = match m.id {
-                None | Some("null") => None,
+                None | Some(b"null") => None,
                 Some(raw) => Some(
-                    Reader::new(raw.as_bytes())
-                        .string()
+                    id_text(raw)
                         .map(Cow::into_owned)
-                        .map_err(|_| WireError::Invalid("id must be a string".into()))?,
+                        .ok_or_else(|| WireError::Invalid("id must be a string".into()))?,
                 ),
             };
             let outcome = match (m.result, m.error) {
-                (Some(result), None) if result.starts_with('{') => Ok(result),
+                (Some(result), None) if result.raw.starts_with(b"{") => Ok(result),
                 (None, Some(e)) => {
                     Err(error_body(e).map_err(|e| WireError::Invalid(format!("error: {e}")))?)
                 }

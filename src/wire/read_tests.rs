@@ -2,7 +2,7 @@
 //! client did before it had its own reader): the server fixtures and the
 //! recorded flow's messages, each mutated many times (values replaced by
 //! others of every JSON type, members removed, added, given twice, names
-//! escaped, whitespace added), and every message, event, error body, roster
+//! escaped, whitespace added, members in any order), and every message, event, error body, roster
 //! and resync result compared. The three documented differences (see the
 //! module) are tested on their own, below.
 //!
@@ -184,10 +184,32 @@ fn serde_message(bytes: &[u8]) -> Result<Read<'_>, WireError> {
 
 /// The same, from this module's reader.
 fn our_message(bytes: &[u8]) -> Result<Read<'_>, WireError> {
-    Ok(match server_message(bytes)? {
+    Ok(match server_message(bytes, &|_| Expect::Raw)? {
         ServerRead::Event(e) => Read::Event(e),
-        ServerRead::Reply { id, outcome } => Read::Reply(id, outcome),
+        ServerRead::Reply { id, outcome } => Read::Reply(
+            id,
+            outcome.map(|body| std::str::from_utf8(body.raw).expect("checked UTF-8")),
+        ),
     })
+}
+
+fn enter_view(e: EnterResult) -> SerdeEnter {
+    SerdeEnter {
+        conference: e.conference,
+        as_of_sequence: e.as_of_sequence,
+    }
+}
+
+type ResyncView = (
+    Option<SessionSnapshot>,
+    Option<Vec<(Option<IncomingEvent>, Option<String>)>>,
+);
+
+fn resync_view(r: ResyncResult<'_>) -> ResyncView {
+    let events = r
+        .events
+        .map(|list| list.into_iter().map(|e| outcome(e.read())).collect());
+    (r.snapshot, events)
 }
 
 /// An event as read, its error by kind.
@@ -209,20 +231,12 @@ fn kind<T>(r: &Result<T, WireError>) -> Option<String> {
 /// many of the two both readers accepted.
 fn compare_results(raw: &str, context: &str) -> usize {
     // As a join's result.
-    let ours = enter_result(raw).ok().map(|e| SerdeEnter {
-        conference: e.conference,
-        as_of_sequence: e.as_of_sequence,
-    });
+    let ours = enter_result(raw.as_bytes()).ok().map(enter_view);
     let serde = serde_json::from_str::<SerdeEnter>(raw).ok();
     let mut accepted = usize::from(serde.is_some());
     assert_eq!(ours, serde, "as a join result: {context}");
     // As a resync's.
-    let ours = resync_result(raw).map(|r| {
-        let events = r
-            .events
-            .map(|list| list.iter().map(|e| outcome(e.read())).collect::<Vec<_>>());
-        (r.snapshot, events)
-    });
+    let ours = resync_result(raw.as_bytes()).map(resync_view);
     let serde = serde_json::from_str::<SerdeResync<'_>>(raw).map(|r| {
         let events = r.events.map(|list| {
             list.iter()
@@ -257,6 +271,31 @@ fn compare(bytes: &[u8]) -> usize {
         kind(&serde),
         "{context}\nours {ours:?}\nserde {serde:?}"
     );
+    // Read as the client reads a join's or a resync's reply (the result
+    // straight into its type): the same message, and the same result.
+    for expect in [Expect::Enter, Expect::Resync] {
+        let typed = server_message(bytes, &|_| expect);
+        assert_eq!(kind(&typed), kind(&ours), "{expect:?}: {context}");
+        let Ok(ServerRead::Reply {
+            outcome: Ok(body), ..
+        }) = typed
+        else {
+            continue;
+        };
+        match body.typed {
+            Typed::Enter(read) => assert_eq!(
+                read.ok().map(enter_view),
+                enter_result(body.raw).ok().map(enter_view),
+                "{context}"
+            ),
+            Typed::Resync(read) => assert_eq!(
+                read.ok().map(resync_view),
+                resync_result(body.raw).ok().map(resync_view),
+                "{context}"
+            ),
+            Typed::None => {}
+        }
+    }
     if let (Ok(a), Ok(b)) = (&ours, &serde) {
         assert_eq!(a, b, "{context}");
         if let Read::Reply(_, Ok(raw)) = a {
@@ -493,9 +532,45 @@ fn tweak(rng: &mut Rng, target: &mut Value) {
     }
 }
 
-/// Text-level changes: a member given twice, an escaped name, whitespace.
+/// `v` as text with each object's members in a random order (the server
+/// writes `type` first; serde_json's own text would sort them).
+fn shuffled(rng: &mut Rng, v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut members: Vec<(&String, &Value)> = m.iter().collect();
+            for i in (1..members.len()).rev() {
+                members.swap(i, rng.below(i + 1));
+            }
+            out.push('{');
+            for (n, (k, v)) in members.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(k.as_str()).to_string());
+                out.push(':');
+                shuffled(rng, v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (n, v) in a.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                shuffled(rng, v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Text-level changes: members in any order, a member given twice, an
+/// escaped name, whitespace.
 fn retext(rng: &mut Rng, v: &Value) -> String {
-    let text = v.to_string();
+    let mut text = String::new();
+    shuffled(rng, v, &mut text);
     match rng.below(6) {
         0 => {
             // Give the first member of some object twice.
@@ -547,7 +622,7 @@ fn the_reader_agrees_with_serde_on_mutated_messages() {
         }
         let text = retext(&mut rng, &v);
         results += compare(text.as_bytes());
-        if server_message(text.as_bytes()).is_ok() {
+        if server_message(text.as_bytes(), &|_| Expect::Raw).is_ok() {
             accepted += 1;
         } else {
             refused += 1;
@@ -567,13 +642,8 @@ fn the_reader_agrees_with_serde_on_mutated_messages() {
 
 #[test]
 fn a_result_nests_at_most_as_deep_as_serde_json_reads_values() {
-    for depth in [
-        1,
-        MAX_RESULT_DEPTH - 1,
-        MAX_RESULT_DEPTH,
-        MAX_RESULT_DEPTH + 1,
-        10_000,
-    ] {
+    let max = MAX_NESTING - 1;
+    for depth in [1, max - 1, max, max + 1, 10_000] {
         let result = format!(
             "{}{}{}",
             "{\"a\":".repeat(depth - 1),
@@ -581,20 +651,28 @@ fn a_result_nests_at_most_as_deep_as_serde_json_reads_values() {
             "}".repeat(depth - 1)
         );
         let message = format!(r#"{{"v":1,"type":"reply","id":"c1","result":{result}}}"#);
-        let ours = server_message(message.as_bytes());
         let serde = serde_json::from_str::<Value>(&result);
-        assert_eq!(ours.is_ok(), serde.is_ok(), "depth {depth}");
-        assert_eq!(ours.is_ok(), depth <= MAX_RESULT_DEPTH, "depth {depth}");
-        if let Err(e) = ours {
-            assert!(matches!(e, WireError::NotJson(_)), "{e:?}");
+        for expect in [Expect::Raw, Expect::Enter, Expect::Resync] {
+            let ours = server_message(message.as_bytes(), &|_| expect);
+            assert_eq!(ours.is_ok(), serde.is_ok(), "depth {depth}");
+            assert_eq!(ours.is_ok(), depth <= max, "depth {depth}");
+            if let Err(e) = ours {
+                assert!(matches!(e, WireError::NotJson(_)), "{e:?}");
+            }
         }
     }
-    // Outside a result, a skipped member may nest deeper (bounded by the
-    // message's size).
-    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
-    let message =
-        format!(r#"{{"v":1,"type":"event","sequence":1,"future":{deep},"event":{{"type":"x"}}}}"#);
-    assert!(server_message(message.as_bytes()).is_ok());
+    // The bound holds also in members this library skips.
+    for (depth, ok) in [(max, true), (max + 1, false), (5_000, false)] {
+        let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let message = format!(
+            r#"{{"v":1,"type":"event","sequence":1,"future":{deep},"event":{{"type":"x"}}}}"#
+        );
+        assert_eq!(
+            server_message(message.as_bytes(), &|_| Expect::Raw).is_ok(),
+            ok,
+            "{depth}"
+        );
+    }
 }
 
 #[test]
@@ -603,7 +681,7 @@ fn a_lone_surrogate_is_refused_even_where_it_is_skipped() {
     // serde_json skipped it; this reader refuses it (RFC 8259 section 8.1).
     assert!(serde_message(message.as_bytes()).is_ok());
     assert!(matches!(
-        server_message(message.as_bytes()),
+        server_message(message.as_bytes(), &|_| Expect::Raw),
         Err(WireError::NotJson(_))
     ));
 }
@@ -612,7 +690,7 @@ fn a_lone_surrogate_is_refused_even_where_it_is_skipped() {
 fn a_struct_is_read_only_from_an_object() {
     // serde reads a struct from an array of its members in order.
     let message = r#"{"v":1,"type":"event","sequence":1,"conferenceId":"25649f3b-ebf1-49e9-b982-2d78d2964d37","event":{"type":"invitationReceived","conferenceAlias":"a","inviter":["bob"]}}"#;
-    let Ok(ServerRead::Event(ours)) = server_message(message.as_bytes()) else {
+    let Ok(ServerRead::Event(ours)) = server_message(message.as_bytes(), &|_| Expect::Raw) else {
         panic!("the message reads");
     };
     assert_eq!(
@@ -634,7 +712,7 @@ fn members_given_twice_are_refused_where_they_are_read() {
     let base = r#"{"v":1,"type":"event","sequence":1,"conferenceId":"25649f3b-ebf1-49e9-b982-2d78d2964d37","event":{"type":"switched","externalId":"bob"}}"#;
     let twice = base.replace(r#""sequence":1"#, r#""sequence":1,"sequence":1"#);
     assert!(matches!(
-        server_message(twice.as_bytes()),
+        server_message(twice.as_bytes(), &|_| Expect::Raw),
         Err(WireError::NotJson(_))
     ));
     // In the event: its type's member twice makes it unreadable (skipped);
@@ -643,7 +721,7 @@ fn members_given_twice_are_refused_where_they_are_read() {
         r#""externalId":"bob""#,
         r#""externalId":"bob","externalId":"bob""#,
     );
-    let Ok(ServerRead::Event(e)) = server_message(in_event.as_bytes()) else {
+    let Ok(ServerRead::Event(e)) = server_message(in_event.as_bytes(), &|_| Expect::Raw) else {
         panic!("the message reads");
     };
     assert_eq!(e.kind, None);
@@ -651,7 +729,7 @@ fn members_given_twice_are_refused_where_they_are_read() {
         r#""externalId":"bob""#,
         r#""externalId":"bob","reason":1,"reason":2"#,
     );
-    let Ok(ServerRead::Event(e)) = server_message(other.as_bytes()) else {
+    let Ok(ServerRead::Event(e)) = server_message(other.as_bytes(), &|_| Expect::Raw) else {
         panic!("the message reads");
     };
     assert!(e.kind.is_some());
@@ -660,10 +738,40 @@ fn members_given_twice_are_refused_where_they_are_read() {
         r#""type":"switched","type":"switched""#,
     );
     assert!(matches!(
-        server_message(type_twice.as_bytes()),
+        server_message(type_twice.as_bytes(), &|_| Expect::Raw),
         Err(WireError::Invalid(_))
     ));
     for m in [twice, in_event, other, type_twice] {
         compare(m.as_bytes());
+    }
+}
+
+#[test]
+fn a_roster_or_a_resync_is_read_in_the_same_pass_as_its_message() {
+    let join = include_bytes!("../../tests/fixtures/wire/server/01-reply-join.json");
+    let resync = include_bytes!("../../tests/fixtures/wire/server/10-reply-resync-snapshot.json");
+    let events = include_bytes!("../../tests/fixtures/wire/server/09-reply-resync-events.json");
+    let Ok(ServerRead::Reply {
+        outcome: Ok(ResultBody {
+            typed: Typed::Enter(Ok(_)),
+            ..
+        }),
+        ..
+    }) = server_message(join, &|_| Expect::Enter)
+    else {
+        panic!("a join's roster reads in one pass");
+    };
+    for m in [&resync[..], &events[..]] {
+        let Ok(ServerRead::Reply {
+            outcome:
+                Ok(ResultBody {
+                    typed: Typed::Resync(Ok(_)),
+                    ..
+                }),
+            ..
+        }) = server_message(m, &|_| Expect::Resync)
+        else {
+            panic!("a resync's result reads in one pass");
+        };
     }
 }
