@@ -17,7 +17,7 @@
 # CONFKIT_FOOTPRINT_LIB), runs them on the token in scripts/footprint/
 # fixture.txt (it must verify, and a damaged copy must not), and fails if
 # serde_json is linked into either: token verification has its own JSON
-# reader (src/token/json.rs) so that a phone that only verifies pays for no
+# reader (src/json/read.rs) so that a phone that only verifies pays for no
 # general JSON library.
 #
 # Environment: CONFKIT_PROFILE (default ship), CC (default gcc).

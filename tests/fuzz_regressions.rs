@@ -167,7 +167,7 @@ fn a_clock_at_the_end_of_time_does_not_loop_on_refreshes() {
 
 /// jwks_parse: serde's derived reading takes a struct written as an array of
 /// its fields, so `[[]]` read as a JWK set with no keys. confkit's own reader
-/// (src/token/json.rs) takes only objects, as RFC 7517 has them; the oracle
+/// (src/json/read.rs) takes only objects, as RFC 7517 has them; the oracle
 /// assumed serde's shape rules and was fixed. Seed:
 /// fuzz/corpus/jwks_parse/regression-array-form-set.
 #[test]
