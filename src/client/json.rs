@@ -1,7 +1,8 @@
 //! An update as JSON (what the C ABI and the bindings hand out), written
 //! with confkit's own writer, so that a phone's library links no general
 //! JSON library (issue 13, item 5). The text is what serde_json writes for
-//! [`Update`]'s derive; the tests below compare the two.
+//! [`Update`]'s derive, except a reply's result, which is the server's own
+//! text (serde_json would sort its members); the tests below compare them.
 
 use super::{Invitation, Update};
 use crate::identity::ConferenceId;

@@ -190,8 +190,9 @@ pub enum Update {
 }
 
 /// A successful reply's result: the JSON object the server sent, as text
-/// (checked JSON, in a message nested at most [`crate::wire::MAX_NESTING`]
-/// deep).
+/// (checked JSON: UTF-8 with no lone surrogate, every number within f64's
+/// range, in a message nested at most [`crate::wire::MAX_NESTING`] deep, so
+/// any JSON decoder reads it).
 /// The client reads what it needs from it (a roster, a resync); the rest is
 /// for the app, which knows what it asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]

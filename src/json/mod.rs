@@ -6,7 +6,8 @@
 //!   checks on every string), used by the token reader and the device's
 //!   reading of server messages.
 //! - [`write`]: an append-only writer that escapes strings as serde_json
-//!   does, so both halves produce the same bytes for the same values.
+//!   does, so both halves write the same bytes for the same values (a
+//!   reply's result excepted: a device passes on the server's own text).
 
 pub(crate) mod read;
 pub(crate) mod write;

@@ -5,14 +5,15 @@
 //! read or skipped, must be valid UTF-8 and may not hold a lone surrogate
 //! escape (RFC 8259 section 8.1 requires UTF-8 for JSON exchanged between
 //! systems). Numbers that confkit skips are checked against the grammar
-//! only, whatever their magnitude. Skipped values may nest to any depth
-//! unless the caller gives a limit ([`Reader::raw_within`]): skipping is
-//! iterative and the input is bounded by its caller's size cap.
+//! only, whatever their magnitude, unless the caller refuses numbers beyond
+//! f64's range ([`Reader::finite_numbers`]). Skipped values may nest to any
+//! depth unless the caller gives a limit ([`Reader::with_max_depth`]):
+//! skipping is iterative and the input is bounded by its caller's size cap.
 //!
 //! The caller reads an object member by member ([`Reader::object`]) and
 //! decides for each member what it must be; what confkit reads is checked
 //! against serde_json's typed reading by `tests/token_json.rs` (tokens) and
-//! `tests/wire_read.rs` (server messages).
+//! `src/wire/read_tests.rs` (server messages).
 
 use std::borrow::Cow;
 
@@ -40,6 +41,8 @@ pub(crate) struct Reader<'a> {
     /// The same text, when it is already known to be UTF-8 (strings are then
     /// sliced from it, not checked again).
     text: Option<&'a str>,
+    /// Whether a number too large for an f64 is refused wherever it is.
+    finite: bool,
 }
 
 /// A place in the text to come back to ([`Reader::rewind`]).
@@ -65,7 +68,16 @@ impl<'a> Reader<'a> {
             depth: 0,
             max_depth,
             text: None,
+            finite: false,
         }
+    }
+
+    /// This reader, refusing any number too large in magnitude for an f64
+    /// (as serde_json refuses it in every value it builds), also where it
+    /// skips.
+    pub(crate) fn finite_numbers(mut self) -> Self {
+        self.finite = true;
+        self
     }
 
     /// [`Reader::with_max_depth`] for text already checked as UTF-8 (a whole
@@ -219,7 +231,7 @@ impl<'a> Reader<'a> {
             // Up to the next byte that needs a look.
             self.pos += plain_run(&bytes[self.pos..]);
             let Some(b) = self.peek() else {
-                return Err(self.error("unterminated string"));
+                return Err(self.error("unterminated string: the text ends"));
             };
             match b {
                 b'"' => {
@@ -270,7 +282,7 @@ impl<'a> Reader<'a> {
         loop {
             self.pos += plain_run(&bytes[self.pos..]);
             let Some(b) = self.peek() else {
-                return Err(self.error("unterminated string"));
+                return Err(self.error("unterminated string: the text ends"));
             };
             // Escapes are ASCII, so each run between them must be UTF-8.
             let text = &bytes[run..self.pos];
@@ -296,7 +308,7 @@ impl<'a> Reader<'a> {
     /// Decodes one escape (the backslash consumed) onto `out`.
     fn escape(&mut self, out: &mut Vec<u8>) -> Result<()> {
         let Some(b) = self.peek() else {
-            return Err(self.error("unterminated string"));
+            return Err(self.error("unterminated string: the text ends"));
         };
         self.pos += 1;
         let byte = match b {
@@ -416,6 +428,18 @@ impl<'a> Reader<'a> {
 
     /// Consumes a number (RFC 8259's grammar) and returns where it ends.
     fn number(&mut self) -> Result<usize> {
+        let start = self.peek_token().map(|_| self.pos)?;
+        let end = self.number_grammar()?;
+        if self.finite && overflows_f64(&self.bytes[start..end]) {
+            return Err(JsonError {
+                reason: "number out of range".into(),
+                offset: start,
+            });
+        }
+        Ok(end)
+    }
+
+    fn number_grammar(&mut self) -> Result<usize> {
         if self.peek_token()? == b'-' {
             self.pos += 1;
         }
@@ -572,6 +596,60 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Whether a number (its text already checked against RFC 8259's grammar)
+/// is too large in magnitude for an f64: at least 2^1024 − 2^970, the
+/// smallest value that rounds to infinity.
+fn overflows_f64(text: &[u8]) -> bool {
+    /// 2^1024 − 2^970 in decimal, without its trailing zeros (309 digits
+    /// in all: the first is in the 10^308 place).
+    const LIMIT: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+    let text = text.strip_prefix(b"-").unwrap_or(text);
+    let (mantissa, exponent) = match text.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, &b""[..]),
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, &b""[..]),
+    };
+    let (negative, digits) = match exponent.first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    let mut e: i64 = 0;
+    for &d in digits {
+        e = e.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+    }
+    if negative {
+        e = -e;
+    }
+    let significant = || int.iter().chain(frac).copied();
+    let zeros = significant().take_while(|&d| d == b'0').count();
+    if zeros == int.len() + frac.len() {
+        return false; // zero
+    }
+    // The power of ten of the first significant digit.
+    let len = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let power = (len(int.len()) - 1 - len(zeros)).saturating_add(e);
+    match power.cmp(&308) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => {
+            let mut digits = significant().skip(zeros);
+            for &limit in LIMIT {
+                match digits.next() {
+                    Some(d) if d == limit => {}
+                    Some(d) => return d > limit,
+                    // The rest of LIMIT is not all zeros: below it.
+                    None => return false,
+                }
+            }
+            true
+        }
+    }
+}
+
 /// How many bytes at the start of `text` need no look inside a string: not
 /// `"`, `\`, or a control character. Eight at a time while there are
 /// eight: a byte of a word `w` is `b` when `w ^ b·1` has a zero byte, and
@@ -677,6 +755,36 @@ mod tests {
         }
         let mut r = Reader::new(b"\"\xff\"");
         assert!(r.skip().is_err(), "invalid UTF-8 in a skipped string");
+    }
+
+    #[test]
+    fn a_number_overflows_exactly_where_an_f64_becomes_infinite() {
+        let limit = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+        // The limit minus one (it ends in 2).
+        let below = format!("{}1", &limit[..limit.len() - 1]);
+        let mut cases: Vec<String> = [
+            "0", "-0", "0.0", "1", "1e308", "1e309", "-1e309", "1E+309", "9e307", "1e400",
+            "1e-400", "0.000001e314", "0.00001e314", "10e307", "10e308",
+            "1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308",
+            "1.79769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791e308",
+            "1e99999999999999999999999", "1e-99999999999999999999999", "0e99999",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        cases.push(limit.to_owned());
+        cases.push(format!("{limit}.0"));
+        cases.push(format!("-{limit}"));
+        cases.push(below.clone());
+        cases.push(format!("{below}.9999"));
+        cases.push(format!("0.{limit}e309"));
+        for c in &cases {
+            let expected = c.parse::<f64>().is_ok_and(f64::is_infinite);
+            assert_eq!(overflows_f64(c.as_bytes()), expected, "{c}");
+            let mut r = Reader::new(c.as_bytes()).finite_numbers();
+            assert_eq!(r.skip().is_err(), expected, "{c}");
+            assert!(Reader::new(c.as_bytes()).skip().is_ok(), "{c}");
+        }
     }
 
     #[test]

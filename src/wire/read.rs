@@ -6,15 +6,21 @@
 //! authority writes with those derives): members in any order, unknown
 //! members skipped (except in a participant's info, which refuses them), a
 //! member given twice refused, an optional member absent or `null`.
-//! `tests/wire_read.rs` and the tests below compare the two readings. Where
-//! they differ, this reader is the stricter one, on purpose:
+//! The tests (`read_tests.rs`) compare the two readings. Where they differ,
+//! this reader is the stricter one, on purpose:
 //! - every string, also a skipped one, must be UTF-8 without a lone
 //!   surrogate escape (RFC 8259 section 8.1);
 //! - a struct must be a JSON object (serde would also read an array of its
-//!   members in order);
+//!   members in order), and a name (a status, a type, a reason) a string
+//!   (serde would also read `{"EXPIRED":null}`);
+//! - a number beyond f64's range is refused wherever it is (serde_json
+//!   refused it only in the values it built);
+//! - an event's `type` given twice refuses the message (serde's derived
+//!   event refused it too, but the client's old one-pass reader took the
+//!   event when its `type` came first);
 //! - a message may nest at most [`super::MAX_NESTING`] containers, also in
-//!   members this library skips (serde_json's limit applied only where it
-//!   built values: a reply's result, read into a `Value`).
+//!   members this library skips (serde_json's limit applied to what it
+//!   read into types and values, not to what it skipped).
 
 use std::borrow::Cow;
 
@@ -681,7 +687,7 @@ pub(crate) fn server_message<'a>(
     }
     let text = std::str::from_utf8(bytes).map_err(|e| WireError::NotJson(e.to_string()))?;
     let mut m = Top::default();
-    let mut r = Reader::with_text(text, MAX_NESTING);
+    let mut r = Reader::with_text(text, MAX_NESTING).finite_numbers();
     r.members(|key, r| match key {
         "v" => field(&mut m.v, key, r, Reader::raw),
         "type" => field(&mut m.message_type, key, r, Reader::raw),

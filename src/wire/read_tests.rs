@@ -131,6 +131,13 @@ enum Read<'a> {
 /// A message as serde reads it.
 fn serde_message(bytes: &[u8]) -> Result<Read<'_>, WireError> {
     let text = std::str::from_utf8(bytes).map_err(|e| WireError::NotJson(e.to_string()))?;
+    // A number beyond f64's range is refused wherever it is (serde_json
+    // refused it in every value it built: a result, a buffered event).
+    if let Err(e) = serde_json::from_str::<Value>(text) {
+        if e.to_string().contains("number out of range") {
+            return Err(WireError::NotJson(e.to_string()));
+        }
+    }
     if !text.starts_with('{') {
         return Err(WireError::NotJson("not an object".into()));
     }
@@ -592,6 +599,25 @@ fn retext(rng: &mut Rng, v: &Value) -> String {
             }
         }
         1 => text.replacen("\"type\":", "\"\\u0074ype\":", 1),
+        // A number beyond f64's range (which a `Value` cannot hold), in a
+        // member of its own or in place of a number.
+        3 => {
+            let big = ["1e400", "-1e400", "1.8e308"][rng.below(3)];
+            let numbers: Vec<usize> = text
+                .match_indices("\":")
+                .map(|(i, _)| i + 2)
+                .filter(|&i| matches!(text.as_bytes().get(i), Some(b'0'..=b'9' | b'-')))
+                .collect();
+            match numbers.get(rng.below(numbers.len())) {
+                Some(&at) if rng.below(2) == 0 => {
+                    let len = text[at..]
+                        .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+                        .unwrap_or(text.len() - at);
+                    format!("{}{big}{}", &text[..at], &text[at + len..])
+                }
+                _ => text.replacen('{', &format!("{{\"future\":{big},"), 1),
+            }
+        }
         2 => text.replace(',', " ,\n\t").replace(':', " : "),
         _ => text,
     }
@@ -704,6 +730,19 @@ fn a_struct_is_read_only_from_an_object() {
     assert!(matches!(
         serde.kind,
         Some(EventKind::InvitationReceived { .. })
+    ));
+    // Nor a name (here an end reason) from a map, as serde reads an enum.
+    let message = r#"{"v":1,"type":"event","sequence":1,"conferenceId":"25649f3b-ebf1-49e9-b982-2d78d2964d37","event":{"type":"conferenceEnded","reason":{"EXPIRED":null}}}"#;
+    let Ok(ServerRead::Event(ours)) = server_message(message.as_bytes(), &|_| Expect::Raw) else {
+        panic!("the message reads");
+    };
+    assert_eq!(ours.kind, None);
+    let Ok(Read::Event(serde)) = serde_message(message.as_bytes()) else {
+        panic!("serde reads it");
+    };
+    assert!(matches!(
+        serde.kind,
+        Some(EventKind::ConferenceEnded { .. })
     ));
 }
 

@@ -466,7 +466,7 @@ static void misuse(void) {
     CHECK_ST(CONFKIT_STATUS_NULL_ARGUMENT, confkit_client_receive(c, STR("{}"), NULL, ERR));
     CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "not a JSON object",
                  confkit_client_receive(c, STR("not json"), &u, ERR));
-    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "EOF",
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "unterminated string",
                  confkit_client_receive(c, STR("{\"v\":1,\"type\":\"ev"), &u, ERR));
     CHECK_ST_MSG(CONFKIT_STATUS_INVALID_ARGUMENT, "version 2 is not supported",
                  confkit_client_receive(c, STR("{\"v\":2,\"type\":\"event\",\"sequence\":1}"), &u, ERR));
