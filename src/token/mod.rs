@@ -9,9 +9,9 @@
 //! - [`batch`]: many signatures by one key checked in one equation.
 //!
 //! Headers, claims and JWK sets are read by a small strict JSON reader of
-//! confkit's own (`json`, private), not by serde_json: a program that only
-//! verifies tokens then links no general JSON library (README, "Library
-//! sizes").
+//! confkit's own (`src/json/`, private; the device half reads the server's
+//! messages with it too), not by serde_json: a program that only verifies
+//! tokens then links no general JSON library (README, "Library sizes").
 
 pub mod batch;
 pub mod cache;
