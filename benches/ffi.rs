@@ -12,21 +12,29 @@
 //!   error path (an unknown name: error object built and freed vs a Rust
 //!   `Err` dropped);
 //! - `verify`: `confkit_verifier_verify` + `confkit_claims_free` vs
-//!   `KeyRing::verify` on the same token (the C side also checks the token's
-//!   UTF-8, parses the conference ID text and copies four claim strings);
+//!   `KeyRing::verify` on the same token (the C side also checks the
+//!   conference ID's UTF-8, parses it, and boxes the claims, whose C strings
+//!   are made only when a getter asks);
 //! - `verify`, a cache hit: the same on a verifier whose cache is on
 //!   (`confkit_verifier_enable_cache`) vs `KeyRing::verify_cached`. A hit
 //!   costs tens of nanoseconds instead of tens of microseconds, so the C
 //!   ABI's extra work on a verify is measured far above the noise floor.
 //!
 //! After criterion, `overhead()` times each pair interleaved in rounds (the
-//! order alternating, and both sides cycled through the same stack depths,
-//! see `at_depth`) and prints the medians: ns/call from Rust, ns/call through
-//! the C ABI, and the difference (target: at most 100 ns), with the
-//! difference of the best rounds beside it. Two more lines put the verify
-//! row in context: verification timed against itself (the noise floor of
-//! the method) and the C side's extra work (UTF-8 check, conference ID
-//! parse, claim copies) redone in plain Rust.
+//! order alternating, and both sides cycled through the same stack depths
+//! over 64 KiB, see `at_depth` and `pair`) and prints, as means over the
+//! depths of each depth's median: ns/call from Rust, ns/call through the C
+//! ABI, and the difference (target: at most 100 ns), with the difference of
+//! the best rounds beside it. Three more lines put the verify row in
+//! context: verification timed against itself (the noise floor of the
+//! method), the same with one side four frames deeper (the control for where
+//! the stack lands, which the C path's extra frames change), and the C
+//! side's extra work (the conference ID's UTF-8 check and parse, the claims'
+//! box) redone in plain Rust.
+//!
+//! `CONFKIT_FFI_VERIFY_ROUNDS` sets the rounds of the verify rows (default
+//! 2001): the verify's own jitter is microseconds, so a difference of tens
+//! of nanoseconds needs many rounds to stand out.
 
 use std::ffi::CString;
 use std::hint::black_box;
@@ -186,17 +194,18 @@ impl Fixture {
     }
 
     /// The work `confkit_verifier_verify` + `confkit_claims_free` do besides
-    /// `KeyRing::verify`, done in Rust the way src/ffi does it: the token's
-    /// UTF-8 check, parsing the conference ID text, and boxing the result
-    /// with its four (lazily filled, so empty) C string slots, then freeing
-    /// it. An estimate of where the overhead goes.
+    /// `KeyRing::verify`, done in Rust the way src/ffi does it: the conference
+    /// ID's UTF-8 check and parse, and boxing the result with its four
+    /// (lazily filled, so empty) C string slots, then freeing it. (A token
+    /// that verifies is not checked for UTF-8: see `confkit_verifier_verify`.)
+    /// An estimate of where the overhead goes.
     fn verify_c_extras(&self) -> usize {
-        let token = black_box(self.token.as_bytes());
-        let token = std::str::from_utf8(token).unwrap();
-        let conference = ConferenceId::parse(black_box(&self.conference_text)).unwrap();
+        let text = black_box(self.conference_text.as_bytes());
+        let text = std::str::from_utf8(text).unwrap();
+        let conference = ConferenceId::parse(text).unwrap();
         let boxed: Box<(ConferenceId, [std::sync::OnceLock<CString>; 4])> =
             Box::new((conference, Default::default()));
-        black_box(boxed).1.len() + token.len()
+        black_box(boxed).1.len()
     }
 
     /// `confkit_verifier_verify` then `confkit_claims_free`, as a C caller would.
@@ -311,6 +320,15 @@ const ROUNDS: usize = 101;
 const CACHE_TOKENS: usize = 1024;
 const VERIFY_ROUNDS: usize = 2001;
 
+/// The verify rows' rounds: `CONFKIT_FFI_VERIFY_ROUNDS`, or [`VERIFY_ROUNDS`].
+fn verify_rounds() -> usize {
+    std::env::var("CONFKIT_FFI_VERIFY_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(VERIFY_ROUNDS)
+}
+
 fn time_per_call(iters: usize, mut op: impl FnMut()) -> f64 {
     let start = Instant::now();
     for _ in 0..iters {
@@ -319,12 +337,13 @@ fn time_per_call(iters: usize, mut op: impl FnMut()) -> f64 {
     start.elapsed().as_nanos() as f64 / iters as f64
 }
 
-/// Runs `f` `depth` stack frames (of about 100 bytes) further down. The C ABI
+/// Runs `f` `depth` frames of `at_depth` further down the stack. The C ABI
 /// path runs the shared work a few frames deeper than the Rust path; where
 /// that lands relative to 4 KiB boundaries changes with the process's random
 /// stack offset and was seen to move a ~60 µs verification by several µs
 /// either way from one run to the next. Cycling both sides through the same
-/// range of depths, round by round, averages that out.
+/// depths, round by round, over a span of whole 4 KiB periods, and averaging
+/// over the depths (see [`pair`]), cancels that out.
 #[inline(never)]
 fn at_depth(depth: usize, f: &mut dyn FnMut() -> f64) -> f64 {
     let pad = black_box([0u8; 64]);
@@ -337,8 +356,32 @@ fn at_depth(depth: usize, f: &mut dyn FnMut() -> f64) -> f64 {
     t
 }
 
-/// Stack depths cycled through, one per round.
-const DEPTHS: usize = 48;
+/// The address of a local of the calling frame's callee: where the stack is.
+#[inline(never)]
+fn stack_here() -> usize {
+    let local = 0u8;
+    black_box(&local) as *const u8 as usize
+}
+
+/// Stack span the depths cover: 16 periods of 4 KiB.
+const DEPTH_SPAN: usize = 64 * 1024;
+
+/// How many depths of `at_depth` make [`DEPTH_SPAN`] bytes of stack (to
+/// within one frame), measured: frame sizes depend on the compiler.
+fn depths() -> usize {
+    let mut shallow = 0;
+    let mut deep = 0;
+    at_depth(0, &mut || {
+        shallow = stack_here();
+        0.0
+    });
+    at_depth(100, &mut || {
+        deep = stack_here();
+        0.0
+    });
+    let frame = (shallow.abs_diff(deep) / 100).max(1);
+    DEPTH_SPAN.div_ceil(frame)
+}
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -350,9 +393,13 @@ fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
-/// Medians over interleaved rounds: ns/call of `rust`, of `c`, and of the
-/// per-round difference; and the difference of the best rounds (noise on a
-/// shared machine only ever adds time, so the minima estimate the true cost).
+/// Interleaved rounds of `rust` and `c`, each pair of rounds at one stack
+/// depth (both orders in turn), the depths cycled: ns/call of `rust`, of
+/// `c`, and their difference, each the mean over the depths of that depth's
+/// median (the median shrugs off a preempted round; the mean over a span of
+/// whole 4 KiB periods cancels where the stack happens to land); and the
+/// difference of the best rounds (noise on a shared machine only ever adds
+/// time, so the minima estimate the true cost).
 struct Pair {
     rust: f64,
     c: f64,
@@ -361,10 +408,13 @@ struct Pair {
 }
 
 fn pair(rounds: usize, iters: usize, mut rust: impl FnMut(), mut c: impl FnMut()) -> Pair {
-    let (mut rs, mut cs, mut ds) = (Vec::new(), Vec::new(), Vec::new());
+    let depths = depths();
+    let mut rs = vec![Vec::new(); depths];
+    let mut cs = vec![Vec::new(); depths];
+    let mut ds = vec![Vec::new(); depths];
     // One warm-up round, discarded.
     for round in 0..=rounds {
-        let depth = round % DEPTHS;
+        let depth = (round / 2) % depths;
         let mut time_rust = || time_per_call(iters, &mut rust);
         let mut time_c = || time_per_call(iters, &mut c);
         let (r, c) = if round % 2 == 0 {
@@ -375,22 +425,32 @@ fn pair(rounds: usize, iters: usize, mut rust: impl FnMut(), mut c: impl FnMut()
             (at_depth(depth, &mut time_rust), c)
         };
         if round > 0 {
-            rs.push(r);
-            cs.push(c);
-            ds.push(c - r);
+            rs[depth].push(r);
+            cs[depth].push(c);
+            ds[depth].push(c - r);
         }
     }
-    let min = |xs: &[f64]| xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let min = |xs: &[Vec<f64>]| xs.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+    let best_diff = min(&cs) - min(&rs);
+    let mean_of_medians = |xs: Vec<Vec<f64>>| {
+        let medians: Vec<f64> = xs
+            .into_iter()
+            .filter(|x| !x.is_empty())
+            .map(median)
+            .collect();
+        medians.iter().sum::<f64>() / medians.len() as f64
+    };
     Pair {
-        best_diff: min(&cs) - min(&rs),
-        rust: median(rs),
-        c: median(cs),
-        diff: median(ds),
+        best_diff,
+        rust: mean_of_medians(rs),
+        c: mean_of_medians(cs),
+        diff: mean_of_medians(ds),
     }
 }
 
 fn overhead() {
     let f = Fixture::new();
+    let verify_rounds = verify_rounds();
     let rows = [
         (
             "abi_version",
@@ -434,7 +494,7 @@ fn overhead() {
         (
             "verify (+ claims_free)",
             pair(
-                VERIFY_ROUNDS,
+                verify_rounds,
                 4,
                 || {
                     black_box(f.verify_rust());
@@ -460,13 +520,31 @@ fn overhead() {
         (
             "verify vs itself (noise floor)",
             pair(
-                VERIFY_ROUNDS,
+                verify_rounds,
                 4,
                 || {
                     black_box(f.verify_rust());
                 },
                 || {
                     black_box(f.verify_rust());
+                },
+            ),
+        ),
+        // The control for the stack: the same verify, one side four frames
+        // deeper, as the C ABI path is. Near zero when the depths cancel.
+        (
+            "verify vs itself, 4 frames deeper",
+            pair(
+                verify_rounds,
+                4,
+                || {
+                    black_box(f.verify_rust());
+                },
+                || {
+                    at_depth(4, &mut || {
+                        black_box(f.verify_rust());
+                        0.0
+                    });
                 },
             ),
         ),
@@ -483,7 +561,7 @@ fn overhead() {
     // The same extra work right after a verify, whose curve arithmetic has
     // pushed the allocator's and the parser's data out of the nearest caches.
     let extras_after_verify = pair(
-        VERIFY_ROUNDS,
+        verify_rounds,
         4,
         || {
             black_box(f.verify_rust());
@@ -496,7 +574,8 @@ fn overhead() {
     .diff;
     println!();
     println!(
-        "C ABI overhead: medians over {ROUNDS} ({VERIFY_ROUNDS} for verify) interleaved rounds"
+        "C ABI overhead: {ROUNDS} ({verify_rounds} for verify) interleaved rounds over {} stack depths; means over the depths of each depth's median",
+        depths()
     );
     println!(
         "  {:<32} {:>12} {:>13} {:>12} {:>12}  {:<7} result",
@@ -505,7 +584,7 @@ fn overhead() {
     for (name, p) in rows {
         // The last row compares verification with itself: no target, it
         // shows how far apart two identical calls measure.
-        let noise = name.contains("noise floor");
+        let noise = name.contains("verify vs itself");
         println!(
             "  {name:<32} {:>12.1} {:>13.1} {:>12.1} {:>12.1}  {:<7} {}",
             p.rust,
@@ -521,7 +600,7 @@ fn overhead() {
         );
     }
     println!(
-        "  verify's extra work in the C ABI, redone in Rust (UTF-8 check, conference ID parse,"
+        "  verify's extra work in the C ABI, redone in Rust (the conference ID's UTF-8 check and parse,"
     );
     println!("  the claims' box and its free): {extras:.1} ns/call alone, {extras_after_verify:.1} ns/call right after a verify");
 }

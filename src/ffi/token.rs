@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::{
     arg_bytes, arg_opt_str, arg_out, arg_ptr, arg_ref, arg_str, c_string, confkit_error,
-    confkit_status, free_raw, guard, guard_or, into_raw, owned_c_string, write_out, FfiError,
+    confkit_status, free_raw, guard, guard_or, into_raw, owned_c_string, utf8, write_out, FfiError,
 };
 use crate::error::ErrorCode;
 use crate::identity::ConferenceId;
@@ -208,23 +208,37 @@ pub unsafe extern "C" fn confkit_verifier_verify(
             .into());
         }
         // SAFETY: the caller passes NULL or a live verifier and readable byte ranges.
-        let (v, token, conf) = unsafe {
+        let (v, token) = unsafe {
             (
                 arg_ref(verifier, "verifier")?,
-                arg_str(token, token_len, "token")?,
-                arg_opt_str(conference_id, conference_id_len, "conference_id")?,
+                arg_bytes(token, token_len, "token")?,
             )
         };
-        let out = arg_out(claims_out, "claims_out")?;
-        let validation = match conf {
-            Some(c) => Validation::new(now, ConferenceId::parse(c)?),
-            None => Validation::any_conference(now),
-        }
-        .with_leeway(leeway_secs);
-        let claims = match v.cache.get() {
-            Some(cache) => Held::Shared(cache.verify(&v.ring, token, &validation)?),
-            None => Held::Owned(v.ring.verify(token, &validation)?),
-        };
+        // The token's UTF-8 is checked only when the call fails: a token
+        // that verifies is ASCII (`KeyRing::verify_bytes`), so a successful
+        // call skips a pass over it. A failing call reports a token that is
+        // not UTF-8 first, as if it had been checked first.
+        let verified = (|| {
+            // SAFETY: as above.
+            let conf = unsafe { arg_opt_str(conference_id, conference_id_len, "conference_id") }?;
+            let out = arg_out(claims_out, "claims_out")?;
+            let validation = match conf {
+                Some(c) => Validation::new(now, ConferenceId::parse(c)?),
+                None => Validation::any_conference(now),
+            }
+            .with_leeway(leeway_secs);
+            let claims = match v.cache.get() {
+                Some(cache) => {
+                    Held::Shared(cache.verify(&v.ring, utf8(token, "token")?, &validation)?)
+                }
+                None => Held::Owned(v.ring.verify_bytes(token, &validation)?),
+            };
+            Ok((out, claims))
+        })();
+        let (out, claims) = verified.map_err(|e| match utf8(token, "token") {
+            Ok(_) => e,
+            Err(not_text) => not_text,
+        })?;
         write_out(out, into_raw(confkit_claims::new(claims)));
         Ok(())
     })

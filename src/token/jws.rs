@@ -84,6 +84,12 @@ pub fn b64_encode(bytes: &[u8]) -> String {
 /// Canonical unpadded base64url decoding: padding and non-zero trailing bits
 /// are refused.
 pub fn b64_decode(text: &str, segment: Segment) -> Result<Vec<u8>, TokenError> {
+    b64_decode_bytes(text.as_bytes(), segment)
+}
+
+/// [`b64_decode`] of bytes: any byte outside the base64url alphabet (every
+/// non-ASCII byte among them) is refused.
+fn b64_decode_bytes(text: &[u8], segment: Segment) -> Result<Vec<u8>, TokenError> {
     URL_SAFE_NO_PAD
         .decode(text)
         .map_err(|_| TokenError::Base64(segment))
@@ -118,6 +124,17 @@ pub fn verify<'k, F>(token: &str, key_for: F) -> Result<(Header, Vec<u8>), Token
 where
     F: FnOnce(&Header) -> Result<&'k VerifyingKey, TokenError>,
 {
+    verify_bytes(token.as_bytes(), key_for)
+}
+
+/// [`verify`] of the token's bytes, for callers (the C ABI) that hold bytes
+/// not yet known to be text. A token that verifies is ASCII: its three
+/// segments are base64url (every other byte is refused by the decoding) and
+/// the two dots.
+pub(crate) fn verify_bytes<'k, F>(token: &[u8], key_for: F) -> Result<(Header, Vec<u8>), TokenError>
+where
+    F: FnOnce(&Header) -> Result<&'k VerifyingKey, TokenError>,
+{
     let opened = open(token, key_for)?;
     if !strict::verify_strict(opened.key, opened.signing_input, &opened.signature) {
         return Err(TokenError::Signature);
@@ -133,19 +150,19 @@ pub(crate) struct Opened<'t, 'k> {
     /// The first two segments as they appear in the token.
     pub(crate) signing_input: &'t [u8],
     pub(crate) signature: [u8; 64],
-    payload: &'t str,
+    payload: &'t [u8],
 }
 
 impl Opened<'_, '_> {
     /// The header and the decoded payload, once the signature is known good.
     pub(crate) fn into_payload(self) -> Result<(Header, Vec<u8>), TokenError> {
-        let payload = b64_decode(self.payload, Segment::Payload)?;
+        let payload = b64_decode_bytes(self.payload, Segment::Payload)?;
         Ok((self.header, payload))
     }
 }
 
 /// Splits a compact JWS and makes every check before the signature's.
-pub(crate) fn open<'t, 'k, F>(token: &'t str, key_for: F) -> Result<Opened<'t, 'k>, TokenError>
+pub(crate) fn open<'t, 'k, F>(token: &'t [u8], key_for: F) -> Result<Opened<'t, 'k>, TokenError>
 where
     F: FnOnce(&Header) -> Result<&'k VerifyingKey, TokenError>,
 {
@@ -155,13 +172,13 @@ where
             max: MAX_TOKEN_BYTES,
         });
     }
-    let mut parts = token.split('.');
+    let mut parts = token.split(|&b| b == b'.');
     let (Some(h64), Some(p64), Some(s64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed);
     };
-    let header_bytes = b64_decode(h64, Segment::Header)?;
+    let header_bytes = b64_decode_bytes(h64, Segment::Header)?;
     let header = Header::from_json(&header_bytes)?;
     if header.alg != "EdDSA" && header.alg != "Ed25519" {
         return Err(TokenError::Algorithm(header.alg));
@@ -170,12 +187,12 @@ where
         return Err(TokenError::CriticalHeader);
     }
     let key = key_for(&header)?;
-    let sig_bytes = b64_decode(s64, Segment::Signature)?;
+    let sig_bytes = b64_decode_bytes(s64, Segment::Signature)?;
     let signature: [u8; 64] = sig_bytes.try_into().map_err(|_| TokenError::Signature)?;
     Ok(Opened {
         header,
         key,
-        signing_input: &token.as_bytes()[..h64.len() + 1 + p64.len()],
+        signing_input: &token[..h64.len() + 1 + p64.len()],
         signature,
         payload: p64,
     })

@@ -251,7 +251,17 @@ impl KeyRing {
 
     /// Verifies a token: signature by `kid`, then the claims against `validation`.
     pub fn verify(&self, token: &str, validation: &Validation<'_>) -> Result<Claims, TokenError> {
-        let (_, payload) = jws::verify(token, |h| self.find(h).map(|(_, key)| key))?;
+        self.verify_bytes(token.as_bytes(), validation)
+    }
+
+    /// [`KeyRing::verify`] of a token's bytes (see [`jws::verify_bytes`]):
+    /// the C ABI's path, which need not check the bytes are text first.
+    pub(crate) fn verify_bytes(
+        &self,
+        token: &[u8],
+        validation: &Validation<'_>,
+    ) -> Result<Claims, TokenError> {
+        let (_, payload) = jws::verify_bytes(token, |h| self.find(h).map(|(_, key)| key))?;
         let claims = Claims::from_json(&payload)?;
         validation.check(&claims)?;
         Ok(claims)
@@ -333,7 +343,7 @@ impl KeyRing {
                     return Slot::Done(result);
                 }
                 let mut signer = 0;
-                match jws::open(token, |h| {
+                match jws::open(token.as_bytes(), |h| {
                     let (i, key) = self.find(h)?;
                     signer = i;
                     Ok(key)
@@ -578,4 +588,65 @@ pub struct Jwk {
     /// The key use, `sig` when present.
     #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
     pub key_use: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{ConferenceId, ExternalId};
+    use crate::permissions::PermissionSet;
+
+    /// What the C ABI relies on to skip its UTF-8 check: `verify_bytes`
+    /// accepts exactly what `verify` accepts, so never a token with a
+    /// non-ASCII byte anywhere.
+    #[test]
+    fn verify_bytes_refuses_every_non_ascii_byte_anywhere() {
+        let key = SigningKey::from_seed(&[7; 32], KeyId::new("k1").unwrap());
+        let ring = KeyRing::with_key(key.kid().clone(), key.verifying_key()).unwrap();
+        let conference = ConferenceId::random();
+        let now = 1_700_000_000;
+        let claims = Claims::new(
+            "https://issuer.example",
+            ExternalId::new("alice").unwrap(),
+            conference,
+            PermissionSet::DEFAULT_INVITEE,
+            now,
+            600,
+        );
+        let token = key.mint(&claims);
+        let validation = Validation::new(now, conference);
+        let good = ring.verify_bytes(token.as_bytes(), &validation).unwrap();
+        assert_eq!(good, ring.verify(&token, &validation).unwrap());
+        let dots: Vec<usize> = token.match_indices('.').map(|(i, _)| i).collect();
+        let at = [
+            0,
+            dots[0] / 2,
+            dots[0],
+            dots[0] + 1,
+            (dots[0] + dots[1]) / 2,
+            dots[1] + 1,
+            token.len() - 1,
+            token.len(),
+        ];
+        let mut tried = 0;
+        for &i in &at {
+            for byte in [0x80u8, 0xc3, 0xe2, 0xff] {
+                let mut inserted = token.as_bytes().to_vec();
+                inserted.insert(i, byte);
+                assert!(ring.verify_bytes(&inserted, &validation).is_err());
+                if i < token.len() {
+                    let mut replaced = token.as_bytes().to_vec();
+                    replaced[i] = byte;
+                    assert!(ring.verify_bytes(&replaced, &validation).is_err());
+                }
+                // "é" and "€" as whole UTF-8 characters, which `verify` sees.
+                let mut text = token.clone();
+                text.insert(i, if byte == 0xc3 { 'é' } else { '€' });
+                assert!(ring.verify_bytes(text.as_bytes(), &validation).is_err());
+                assert!(ring.verify(&text, &validation).is_err());
+                tried += 1;
+            }
+        }
+        assert_eq!(tried, 32);
+    }
 }

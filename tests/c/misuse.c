@@ -617,6 +617,40 @@ int main(void) {
              confkit_verifier_verify(v, SV(owner_token), T0, STR("nope"), 60, &claims, ERR));
     CHECK_ST_MSG(CONFKIT_STATUS_TOKEN_INVALID, "cap",
                  confkit_verifier_verify(v, SV(big_token), T0, SV(conf), 60, &claims, ERR));
+    /* The token's UTF-8 is checked only when a call fails, but a token that
+     * is not UTF-8 is still the error reported first, before the conference
+     * ID's and claims_out's. */
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_UTF8, "token is not UTF-8",
+                 confkit_verifier_verify(v, BAD, T0, BAD, 60, &claims, ERR));
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_UTF8, "token is not UTF-8",
+                 confkit_verifier_verify(v, BAD, T0, STR("nope"), 60, &claims, ERR));
+    CHECK_ST_MSG(CONFKIT_STATUS_INVALID_UTF8, "token is not UTF-8",
+                 confkit_verifier_verify(v, BAD, T0, SV(conf), 60, NULL, ERR));
+    {
+        /* A good token with one byte more: not UTF-8 (0x80), or UTF-8 that
+         * is not base64url ("é"). Neither verifies. */
+        size_t n = strlen(owner_token);
+        char *t = malloc(n + 3);
+        CHECK(t != NULL);
+        memcpy(t, owner_token, n);
+        t[n] = (char)0x80;
+        CHECK_ST_MSG(CONFKIT_STATUS_INVALID_UTF8, "token is not UTF-8",
+                     confkit_verifier_verify(v, (const uint8_t *)t, n + 1, T0, SV(conf), 60,
+                                             &claims, ERR));
+        t[n] = (char)0xc3;
+        t[n + 1] = (char)0xa9;
+        CHECK_ST(CONFKIT_STATUS_TOKEN_INVALID,
+                 confkit_verifier_verify(v, (const uint8_t *)t, n + 2, T0, SV(conf), 60, &claims,
+                                         ERR));
+        /* The same bytes in the middle of the signature. */
+        memcpy(t, owner_token, n);
+        t[n - 4] = (char)0xc3;
+        t[n - 3] = (char)0xa9;
+        CHECK_ST(CONFKIT_STATUS_TOKEN_INVALID,
+                 confkit_verifier_verify(v, (const uint8_t *)t, n, T0, SV(conf), 60, &claims,
+                                         ERR));
+        free(t);
+    }
     CHECK(claims == SENT(confkit_claims));
     /* A NULL conference ID (whatever the length) means any conference. */
     CHECK_OK(confkit_verifier_verify(v, SV(owner_token), T0, NULL, 7, 60, &claims, ERR));
