@@ -9,6 +9,10 @@
 //! `{t2}` an expired one for Bob, `{t3}` one for Bob from an unknown key.
 //!
 //! Oracle, for every message (never a panic):
+//! - `wire::check_against_serde`: whatever the device's reader accepts,
+//!   serde's reading (the reader's reference, built under `--cfg fuzzing`)
+//!   reads the same way, and the one-pass typed reading agrees with the raw
+//!   one (one-sided: the reader is stricter than serde in documented places);
 //! - refused (`Err`) => the view is unchanged: every conference view, the
 //!   inbox, the last sequence, whether it is stalled;
 //! - a duplicate event or reply, or a failed request => unchanged too;
@@ -157,6 +161,9 @@ fuzz_target!(|data: &[u8]| {
     let mut c = client();
     let data = substitute(data, &f.confs, &f.tokens);
     for message in data.split(|b| *b == b'\n').take(64) {
+        // The differential oracle: what the device's reader accepts, serde
+        // reads the same way (confkit's reference, built for fuzzing).
+        confkit::wire::check_against_serde(message);
         let before = view(&c);
         let before_rest = views_without_sequence(&c);
         match c.receive(message) {

@@ -20,6 +20,9 @@
 
 pub mod message;
 pub(crate) mod read;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use read::reference::check_against_serde;
 #[cfg(feature = "authority")]
 pub mod server;
 pub(crate) mod write;

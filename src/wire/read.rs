@@ -6,7 +6,8 @@
 //! authority writes with those derives): members in any order, unknown
 //! members skipped (except in a participant's info, which refuses them), a
 //! member given twice refused, an optional member absent or `null`.
-//! The tests (`read_tests.rs`) compare the two readings. Where they differ,
+//! The tests (`read_tests.rs`) and the `wire_client` fuzz target compare
+//! the two readings (serde's is `read_reference.rs`). Where they differ,
 //! this reader is the stricter one, on purpose:
 //! - every string, also a skipped one, must be UTF-8 without a lone
 //!   surrogate escape (RFC 8259 section 8.1);
@@ -756,6 +757,10 @@ pub(crate) fn server_message<'a>(
         other => Err(WireError::UnknownType(other.to_owned())),
     }
 }
+
+#[cfg(any(test, fuzzing))]
+#[path = "read_reference.rs"]
+pub(crate) mod reference;
 
 #[cfg(test)]
 #[path = "read_tests.rs"]
