@@ -366,6 +366,11 @@ fn stack_here() -> usize {
 /// Stack span the depths cover: 16 periods of 4 KiB.
 const DEPTH_SPAN: usize = 64 * 1024;
 
+/// Fewest rounds per depth: a median needs a few (a round preempted by the
+/// host is an outlier), so a row of few rounds uses fewer depths, still
+/// spread over the whole span.
+const MIN_ROUNDS_PER_DEPTH: usize = 8;
+
 /// How many depths of `at_depth` make [`DEPTH_SPAN`] bytes of stack (to
 /// within one frame), measured: frame sizes depend on the compiler.
 fn depths() -> usize {
@@ -408,13 +413,20 @@ struct Pair {
 }
 
 fn pair(rounds: usize, iters: usize, mut rust: impl FnMut(), mut c: impl FnMut()) -> Pair {
-    let depths = depths();
-    let mut rs = vec![Vec::new(); depths];
-    let mut cs = vec![Vec::new(); depths];
-    let mut ds = vec![Vec::new(); depths];
-    // One warm-up round, discarded.
-    for round in 0..=rounds {
-        let depth = (round / 2) % depths;
+    // The depths used: spread evenly over the whole span, as many as give
+    // each at least `MIN_ROUNDS_PER_DEPTH` rounds (both orders alike).
+    let span = depths();
+    let used = span.min((rounds / MIN_ROUNDS_PER_DEPTH).max(1));
+    let mut rs = vec![Vec::new(); used];
+    let mut cs = vec![Vec::new(); used];
+    let mut ds = vec![Vec::new(); used];
+    // One warm-up call of each side, discarded.
+    time_per_call(iters, &mut rust);
+    time_per_call(iters, &mut c);
+    for round in 0..rounds {
+        // Rounds 2k and 2k + 1 share a depth, one in each order.
+        let slot = (round / 2) % used;
+        let depth = slot * span / used;
         let mut time_rust = || time_per_call(iters, &mut rust);
         let mut time_c = || time_per_call(iters, &mut c);
         let (r, c) = if round % 2 == 0 {
@@ -424,11 +436,9 @@ fn pair(rounds: usize, iters: usize, mut rust: impl FnMut(), mut c: impl FnMut()
             let c = at_depth(depth, &mut time_c);
             (at_depth(depth, &mut time_rust), c)
         };
-        if round > 0 {
-            rs[depth].push(r);
-            cs[depth].push(c);
-            ds[depth].push(c - r);
-        }
+        rs[slot].push(r);
+        cs[slot].push(c);
+        ds[slot].push(c - r);
     }
     let min = |xs: &[Vec<f64>]| xs.iter().flatten().copied().fold(f64::INFINITY, f64::min);
     let best_diff = min(&cs) - min(&rs);
@@ -574,16 +584,18 @@ fn overhead() {
     .diff;
     println!();
     println!(
-        "C ABI overhead: {ROUNDS} ({verify_rounds} for verify) interleaved rounds over {} stack depths; means over the depths of each depth's median",
-        depths()
+        "C ABI overhead: {ROUNDS} ({verify_rounds} for verify) interleaved rounds at up to {} stack depths over {} KiB (at least {MIN_ROUNDS_PER_DEPTH} rounds a depth); means over the depths of each depth's median",
+        depths(),
+        DEPTH_SPAN / 1024
     );
     println!(
         "  {:<32} {:>12} {:>13} {:>12} {:>12}  {:<7} result",
         "call", "Rust ns/call", "C ABI ns/call", "overhead ns", "(best rnds)", "target"
     );
     for (name, p) in rows {
-        // The last row compares verification with itself: no target, it
-        // shows how far apart two identical calls measure.
+        // The two "verify vs itself" rows have no target: they show how far
+        // apart two identical calls measure, at the same depth and with one
+        // side deeper (its five extra calls a few ns of bias of their own).
         let noise = name.contains("verify vs itself");
         println!(
             "  {name:<32} {:>12.1} {:>13.1} {:>12.1} {:>12.1}  {:<7} {}",

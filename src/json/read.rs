@@ -73,8 +73,8 @@ impl<'a> Reader<'a> {
     }
 
     /// This reader, refusing any number too large in magnitude for an f64
-    /// (as serde_json refuses it in every value it builds), also where it
-    /// skips.
+    /// once correctly rounded (as serde_json with `float_roundtrip` refuses
+    /// it in every value it builds), also where it skips.
     pub(crate) fn finite_numbers(mut self) -> Self {
         self.finite = true;
         self

@@ -15,7 +15,9 @@
 //!   members in order), and a name (a status, a type, a reason) a string
 //!   (serde would also read `{"EXPIRED":null}`);
 //! - a number beyond f64's range is refused wherever it is (serde_json
-//!   refused it only in the values it built);
+//!   refused it only in the values it built; the bound is the same, the
+//!   correctly rounded one, because confkit builds serde_json with
+//!   `float_roundtrip`);
 //! - an event's `type` given twice refuses the message (serde's derived
 //!   event refused it too, but the client's old one-pass reader took the
 //!   event when its `type` came first);
